@@ -1,0 +1,79 @@
+/* Activation family: element-wise activations and their gradients, PReLU, RReLU, dropout. */
+#include "common.h"
+#include "simd_math.h"
+
+static const size_t fnn_unary_parmin[FNN_N_UNARY] = {
+    FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP, FNN_PAR_MIN_CHEAP, FNN_PAR_MIN_CHEAP, FNN_PAR_MIN_EXP,
+    FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP, FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP};
+
+#define FN(name) FNN_CAT(name, SUF)
+/* One range function per op and direction; a, b are the op's parameters. */
+#define FNN_UNARY(name, EXPR)                                                                    \
+  FNN_CLONES static void FN(name##_fwd)(const T *x, T *y, size_t lo, size_t hi, T a, T b) {      \
+    (void)a; (void)b;                                                                            \
+    for (size_t i = lo; i < hi; i++) { T v = x[i]; y[i] = (EXPR); }                               \
+  }
+#define FNN_GRAD(name, EXPR)                                                                     \
+  FNN_CLONES static void FN(name##_bwd)(const T *g, const T *xy, T *dx, size_t lo, size_t hi, T a, \
+                                        T b) {                                                   \
+    (void)a; (void)b;                                                                            \
+    for (size_t i = lo; i < hi; i++) { T v = xy[i], gv = g[i]; dx[i] = (EXPR); }                  \
+  }
+
+/* float: vectorizable approximations; double: libm (accuracy for gradient checks) */
+#define T float
+#define SUF _f32
+#define EXP fnn_expf
+#define EXPM1 fnn_expm1f
+#define TANH fnn_tanhf
+#define PHI fnn_phif
+#define SOFTPLUS fnn_softplusf
+#include "activation_helpers.inc"
+#include "activation.inc"
+#undef T
+#undef SUF
+#undef EXP
+#undef EXPM1
+#undef TANH
+#undef PHI
+#undef SOFTPLUS
+#define T double
+#define SUF _f64
+#define EXP exp
+#define EXPM1 expm1
+#define TANH tanh
+#define PHI fnn_phi
+#define SOFTPLUS fnn_softplus
+#include "activation_helpers.inc"
+#include "activation.inc"
+
+int fnn_unary(int op, int dtype, const void *x, void *y, size_t n, double a, double b, int nt) {
+  if (op < 0 || op >= FNN_N_UNARY) return FNN_EVALUE;
+  return FNN_DISPATCH(dtype, unary, (op, x, y, n, a, b, nt));
+}
+int fnn_unary_backward(int op, int dtype, const void *g, const void *xy, void *dx, size_t n,
+                       double a, double b, int nt) {
+  if (op < 0 || op >= FNN_N_UNARY) return FNN_EVALUE;
+  return FNN_DISPATCH(dtype, unary_backward, (op, g, xy, dx, n, a, b, nt));
+}
+int fnn_prelu(int dtype, const void *x, const void *w, void *y, size_t N, size_t C, size_t S,
+              size_t wc, int nt) {
+  if (dtype == FNN_F32) prelu_apply_f32(NULL, x, w, y, N, C, S, wc, nt);
+  else prelu_apply_f64(NULL, x, w, y, N, C, S, wc, nt);
+  return FNN_OK;
+}
+int fnn_prelu_backward(int dtype, const void *g, const void *x, const void *w, void *dx, void *dw,
+                       size_t N, size_t C, size_t S, size_t wc, int accumulate, int nt) {
+  return FNN_DISPATCH(dtype, prelu_backward, (g, x, w, dx, dw, N, C, S, wc, accumulate, nt));
+}
+int fnn_rrelu(int dtype, const void *x, void *y, size_t n, double lower, double upper, int training,
+              uint64_t seed, int nt) {
+  return FNN_DISPATCH(dtype, rrelu, (NULL, x, y, n, lower, upper, training, seed, nt));
+}
+int fnn_rrelu_backward(int dtype, const void *g, const void *x, void *dx, size_t n, double lower,
+                       double upper, int training, uint64_t seed, int nt) {
+  return FNN_DISPATCH(dtype, rrelu, (g, x, dx, n, lower, upper, training, seed, nt));
+}
+int fnn_dropout(int dtype, const void *x, void *y, size_t n, double p, uint64_t seed, int nt) {
+  return FNN_DISPATCH(dtype, dropout, (x, y, n, p, seed, nt));
+}

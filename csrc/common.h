@@ -1,0 +1,163 @@
+/* Shared machinery of the kernel families: threading, SIMD dispatch, deterministic reductions, RNG.
+ * Header-only (static) so every family compiles standalone into its own extension module. */
+#ifndef FASTNN_COMMON_H
+#define FASTNN_COMMON_H
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fastnn.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static inline int omp_get_thread_num(void) { return 0; }
+static inline int omp_get_num_threads(void) { return 1; }
+#endif
+
+#define FNN_CAT_(a, b) a##b
+#define FNN_CAT(a, b) FNN_CAT_(a, b)
+#define FNN_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* Runtime SIMD dispatch: one clone per x86-64 level, chosen once at load time by an ifunc.
+ * FASTNN_NATIVE builds use -march=native instead. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(FASTNN_NATIVE)
+#define FNN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define FNN_HAVE_CLONES 1
+#else
+#define FNN_CLONES
+#define FNN_HAVE_CLONES 0
+#endif
+
+/* Below these sizes a thread team costs more than it saves (measured: bench/kernels.py --threshold). */
+#define FNN_PAR_MIN_CHEAP ((size_t)32768) /* one or two flops per element */
+#define FNN_PAR_MIN_EXP ((size_t)8192)    /* exp/log/erf per element */
+#define FNN_PAR_MIN_RED ((size_t)32768)   /* reductions */
+
+/* Threads worth starting for `work` elements: never more than nt, at least parmin elements each. */
+static inline int fnn_team(size_t work, int nt, size_t parmin) {
+  if (nt <= 1 || work < 2 * parmin) return 1;
+  size_t k = work / parmin;
+  return k < (size_t)nt ? (int)k : nt;
+}
+
+/* Run CALL on [lo, hi) blocks covering [0, n), one per thread, bounds multiples of 16 items; the
+ * team size comes from `work` (elements touched), so rows of C elements count C times. */
+#ifdef _OPENMP
+#define FNN_PARALLEL_RANGE_W(n, work, nt, parmin, CALL)                                           \
+  do {                                                                                           \
+    size_t n_ = (n);                                                                             \
+    int nt_ = fnn_team((work), (nt), (parmin));                                                  \
+    if ((size_t)nt_ > (n_ + 15) / 16) nt_ = (int)((n_ + 15) / 16);                               \
+    if (nt_ <= 1) {                                                                              \
+      size_t lo = 0, hi = n_;                                                                    \
+      if (lo < hi) { CALL; }                                                                     \
+    } else {                                                                                     \
+      _Pragma("omp parallel num_threads(nt_)") {                                                 \
+        size_t T_ = (size_t)omp_get_num_threads(), t_ = (size_t)omp_get_thread_num();            \
+        size_t blk_ = ((n_ + T_ - 1) / T_ + 15) & ~(size_t)15;                                   \
+        size_t lo = t_ * blk_ < n_ ? t_ * blk_ : n_;                                             \
+        size_t hi = lo + blk_ < n_ ? lo + blk_ : n_;                                             \
+        if (lo < hi) { CALL; }                                                                   \
+      }                                                                                          \
+    }                                                                                            \
+  } while (0)
+#else
+#define FNN_PARALLEL_RANGE_W(n, work, nt, parmin, CALL)                                           \
+  do {                                                                                           \
+    size_t lo = 0, hi = (n);                                                                     \
+    (void)(nt);                                                                                  \
+    if (lo < hi) { CALL; }                                                                       \
+  } while (0)
+#endif
+#define FNN_PARALLEL_RANGE(n, nt, parmin, CALL) FNN_PARALLEL_RANGE_W(n, n, nt, parmin, CALL)
+
+/* ---- deterministic reductions ----
+ * Work is cut into pieces whose bounds depend only on the shape, each piece's partial sums land in
+ * their own slot, and slots are added in a fixed order: bitwise the same result for any thread count. */
+
+/* Flat: items [0, n) in chunks of `chunk`; fn adds its chunk's K sums into acc[0..K). */
+typedef void (*fnn_flat_fn)(const void *ctx, size_t lo, size_t hi, double *acc);
+
+static inline int fnn_flat_reduce(size_t n, size_t chunk, int K, int nt, size_t parmin, fnn_flat_fn fn,
+                           const void *ctx, double *out) {
+  size_t nc = n ? (n + chunk - 1) / chunk : 0;
+  double stackbuf[256];
+  double *part = nc * (size_t)K <= 256 ? stackbuf : (double *)malloc(nc * (size_t)K * sizeof(double));
+  if (!part) return FNN_ENOMEM;
+  memset(part, 0, nc * (size_t)K * sizeof(double));
+  int team = fnn_team(n, nt, parmin);
+  if (team > (int)nc) team = (int)nc;
+#pragma omp parallel for schedule(static) num_threads(team) if (team > 1)
+  for (ptrdiff_t c = 0; c < (ptrdiff_t)nc; c++) {
+    size_t lo = (size_t)c * chunk, hi = FNN_MIN(n, lo + chunk);
+    fn(ctx, lo, hi, part + (size_t)c * K);
+  }
+  for (int k = 0; k < K; k++) {
+    double s = 0.0;
+    for (size_t c = 0; c < nc; c++) s += part[c * K + k];
+    out[k] = s;
+  }
+  if (part != stackbuf) free(part);
+  return FNN_OK;
+}
+
+/* Per channel, over an (N, C, S) view: rows cut into at most 16 fixed blocks, channels into groups.
+ * fn(ctx, n0, n1, c0, c1, acc) adds into acc[k * C + c] for c in [c0, c1), k < K. out is K x C. */
+typedef void (*fnn_chan_fn)(const void *ctx, size_t n0, size_t n1, size_t c0, size_t c1, double *acc);
+
+static inline int fnn_chan_reduce(size_t N, size_t C, size_t S, int K, int nt, fnn_chan_fn fn,
+                           const void *ctx, double *out) {
+  size_t KC = (size_t)K * C;
+  memset(out, 0, KC * sizeof(double));
+  if (N == 0 || C == 0 || S == 0) return FNN_OK;
+  size_t total = N * C * S;
+  size_t nb = total < FNN_PAR_MIN_RED ? 1 : FNN_MIN(N, (size_t)16);
+  size_t rb = (N + nb - 1) / nb;
+  nb = (N + rb - 1) / rb;
+  size_t cg = S >= 2048 ? 1 : (2048 + S - 1) / S;
+  if (cg > C) cg = C;
+  size_t ng = (C + cg - 1) / cg;
+  double *part = (double *)calloc(nb * KC, sizeof(double));
+  if (!part) return FNN_ENOMEM;
+  size_t ntask = nb * ng;
+  int team = fnn_team(total, nt, FNN_PAR_MIN_RED);
+  if ((size_t)team > ntask) team = (int)ntask;
+#pragma omp parallel for schedule(static) num_threads(team) if (team > 1)
+  for (ptrdiff_t t = 0; t < (ptrdiff_t)ntask; t++) {
+    size_t b = (size_t)t / ng, gi = (size_t)t % ng;
+    size_t n0 = b * rb, n1 = FNN_MIN(N, n0 + rb), c0 = gi * cg, c1 = FNN_MIN(C, c0 + cg);
+    fn(ctx, n0, n1, c0, c1, part + b * KC);
+  }
+  for (size_t b = 0; b < nb; b++)
+    for (size_t i = 0; i < KC; i++) out[i] += part[b * KC + i];
+  free(part);
+  return FNN_OK;
+}
+
+/* ---- counter-based RNG: Philox4x32-10 (Salmon et al. 2011) ----
+ * Element i of a stream gets word i % 4 of philox(counter = (i / 4, stream), key = seed): the same
+ * numbers whatever the thread count or dtype. fastnn.reference reproduces it in NumPy. */
+static inline void fnn_philox(uint64_t ctr, uint32_t stream, uint64_t seed, uint32_t out[4]) {
+  uint32_t c0 = (uint32_t)ctr, c1 = (uint32_t)(ctr >> 32), c2 = stream, c3 = 0;
+  uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+  for (int r = 0; r < 10; r++) {
+    uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
+    uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+    c1 = (uint32_t)p1;
+    c3 = (uint32_t)p0;
+    c0 = n0;
+    c2 = n2;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+/* 24 random bits as a uniform in [0, 1), exact in float and double. */
+#define FNN_U24(r) ((double)((r) >> 8) * (1.0 / 16777216.0))
+
+/* dtype dispatch: NAME##_f32 or NAME##_f64 with the same arguments. */
+#define FNN_DISPATCH(dtype, NAME, ARGS) ((dtype) == FNN_F32 ? NAME##_f32 ARGS : NAME##_f64 ARGS)
+
+#endif

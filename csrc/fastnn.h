@@ -1,0 +1,101 @@
+/* fastnn kernel layer: the public C entry points.
+ *
+ * Every kernel exists for float and double; the body is written once in a family's `.inc` template
+ * (included twice), and the entry point below takes a dtype code and void pointers, so bindings
+ * declare each kernel once. Sizes are element counts. `nt` is the thread count the caller resolved.
+ * Return value: FNN_OK or a negative FNN_E* code (never an abort).
+ */
+#ifndef FASTNN_H
+#define FASTNN_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define FNN_F32 0
+#define FNN_F64 1
+
+#define FNN_OK 0
+#define FNN_ENOMEM (-1)
+#define FNN_EINDEX (-2)
+#define FNN_EVALUE (-3)
+
+/* ---- activation family (activation.c) ---- */
+enum {
+  FNN_SIGMOID = 0, FNN_TANH, FNN_RELU, FNN_LEAKY_RELU, FNN_ELU, FNN_SELU, FNN_GELU, FNN_GELU_TANH,
+  FNN_SILU, FNN_SOFTPLUS, FNN_N_UNARY
+};
+/* y = f(x; a, b). a, b: the op's parameters (slope, alpha, beta, threshold) or unused. */
+int fnn_unary(int op, int dtype, const void *x, void *y, size_t n, double a, double b, int nt);
+/* dx = g * f'(.; a, b); `xy` is the forward output for sigmoid/tanh, the input otherwise. */
+int fnn_unary_backward(int op, int dtype, const void *g, const void *xy, void *dx, size_t n,
+                       double a, double b, int nt);
+/* PReLU on an (N, C, S) view; weight has C values, or 1 shared (wc == 1). */
+int fnn_prelu(int dtype, const void *x, const void *w, void *y, size_t N, size_t C, size_t S,
+              size_t wc, int nt);
+int fnn_prelu_backward(int dtype, const void *g, const void *x, const void *w, void *dx, void *dw,
+                       size_t N, size_t C, size_t S, size_t wc, int accumulate, int nt);
+/* RReLU: slope drawn from U(lower, upper) per element from (seed, index) in training; mean in eval. */
+int fnn_rrelu(int dtype, const void *x, void *y, size_t n, double lower, double upper, int training,
+              uint64_t seed, int nt);
+int fnn_rrelu_backward(int dtype, const void *g, const void *x, void *dx, size_t n, double lower,
+                       double upper, int training, uint64_t seed, int nt);
+/* Inverted dropout y = x * keep / (1 - p), keep drawn from (seed, index); its backward is the same map. */
+int fnn_dropout(int dtype, const void *x, void *y, size_t n, double p, uint64_t seed, int nt);
+
+/* ---- norm family (norm.c): (N, C, S) views, statistics per channel c ---- */
+int fnn_bn_stats(int dtype, const void *x, size_t N, size_t C, size_t S, double *mean, double *var,
+                 int nt);
+int fnn_bn_forward(int dtype, const void *x, const void *gamma, const void *beta, void *rmean,
+                   void *rvar, void *y, void *save_mean, void *save_invstd, size_t N, size_t C,
+                   size_t S, int training, double momentum, double eps, int nt);
+int fnn_bn_backward(int dtype, const void *g, const void *x, const void *gamma, const void *mean,
+                    const void *invstd, void *dx, void *dgamma, void *dbeta, size_t N, size_t C,
+                    size_t S, int training, int accumulate, int nt);
+/* Per-channel sums of an (N, C, S) view (bias gradients). */
+int fnn_channel_sum(int dtype, const void *x, void *out, size_t N, size_t C, size_t S,
+                    int accumulate, int nt);
+
+/* ---- loss family (loss.c): rows of length C ---- */
+int fnn_softmax(int dtype, const void *x, void *y, size_t N, size_t C, int log, int nt);
+int fnn_softmax_backward(int dtype, const void *g, const void *y, void *dx, size_t N, size_t C,
+                         int log, int nt);
+/* reduction: 0 none (row losses into `loss_rows`), 1 mean, 2 sum. grad may be NULL. */
+int fnn_cross_entropy(int dtype, const void *logits, const int64_t *target, size_t N, size_t C,
+                      int reduction, double label_smoothing, double *loss, void *loss_rows,
+                      void *grad, int nt);
+enum { FNN_MSE = 0, FNN_L1, FNN_BCE_LOGITS, FNN_N_PAIRLOSS };
+int fnn_pair_loss(int op, int dtype, const void *pred, const void *target, size_t n, int reduction,
+                  double *loss, void *loss_elems, void *grad, int nt);
+
+/* ---- optim family (optim.c): fused in-place updates, PyTorch's formulas ---- */
+int fnn_sgd_step(int dtype, void *p, const void *g, void *buf, size_t n, long step, double lr,
+                 double momentum, double dampening, double wd, int nesterov, double l1, int nt);
+int fnn_adagrad_step(int dtype, void *p, const void *g, void *sum, size_t n, long step, double lr,
+                     double lr_decay, double wd, double eps, double l1, int nt);
+int fnn_rmsprop_step(int dtype, void *p, const void *g, void *sq, void *mbuf, void *gavg, size_t n,
+                     double lr, double alpha, double eps, double wd, double momentum, double l1,
+                     int nt);
+int fnn_adam_step(int dtype, void *p, const void *g, void *m, void *v, void *vmax, size_t n,
+                  long step, double lr, double beta1, double beta2, double eps, double wd,
+                  int decoupled, double l1, int nt);
+/* NAdam: the step's scalar coefficients (cg for the gradient, cm for the momentum) come from Python. */
+int fnn_nadam_step(int dtype, void *p, const void *g, void *m, void *v, size_t n, double beta1,
+                   double beta2, double bc2, double cg, double cm, double eps, double wd,
+                   int decoupled, double lr, double l1, int nt);
+
+/* ---- reduce family (reduce.c) ---- */
+/* sum |x|^p (p = 2: squares; p = inf: max |x|), deterministic. Also counts non-finite values. */
+int fnn_norm_pow(int dtype, const void *x, size_t n, double p, double *out, int nt);
+int fnn_scale_(int dtype, void *x, size_t n, double s, int nt);
+int fnn_clamp_(int dtype, void *x, size_t n, double lo, double hi, int nt);
+/* y[i, :] = b for every row (before a GEMM with beta = 1). */
+int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt);
+
+/* ---- runtime (runtime.c) ---- */
+int fnn_has_openmp(void);
+int fnn_omp_max_threads(void);
+int fnn_simd_level(void); /* 4: x86-64-v4 (AVX-512), 3: x86-64-v3 (AVX2+FMA), 0: baseline */
+int fnn_clones_enabled(void);
+const char *fnn_compiler(void);
+double fnn_triad(size_t n, int reps, int nt); /* best GB/s of a[i] = b[i] + s*c[i], doubles */
+
+#endif

@@ -1,0 +1,25 @@
+/* Reduce family: deterministic norms (gradient clipping), in-place scale/clamp, bias broadcast. */
+#include "common.h"
+
+#define FN(name) FNN_CAT(name, SUF)
+#define T float
+#define SUF _f32
+#include "reduce.inc"
+#undef T
+#undef SUF
+#define T double
+#define SUF _f64
+#include "reduce.inc"
+
+int fnn_norm_pow(int dtype, const void *x, size_t n, double p, double *out, int nt) {
+  return FNN_DISPATCH(dtype, norm_pow, (x, n, p, out, nt));
+}
+int fnn_scale_(int dtype, void *x, size_t n, double s, int nt) {
+  return FNN_DISPATCH(dtype, scale_, (x, n, s, nt));
+}
+int fnn_clamp_(int dtype, void *x, size_t n, double lo, double hi, int nt) {
+  return FNN_DISPATCH(dtype, clamp_, (x, n, lo, hi, nt));
+}
+int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt) {
+  return FNN_DISPATCH(dtype, fill_rows, (y, b, N, F, nt));
+}

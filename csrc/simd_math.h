@@ -1,0 +1,116 @@
+/* Branch-free float math that GCC vectorizes (glibc's vector libm needs -ffast-math, which we refuse
+ * because it breaks NaN/Inf handling). Accuracy ~1-2 ulp (expf), 1.2e-7 relative (erfc); NaN in, NaN out.
+ * The double kernels call libm instead: they serve gradient checks, where accuracy beats speed. */
+#ifndef FASTNN_SIMD_MATH_H
+#define FASTNN_SIMD_MATH_H
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline float fnn_bits_f(int32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static inline int32_t fnn_f_bits(float f) { int32_t u; memcpy(&u, &f, 4); return u; }
+
+/* exp: Cody-Waite reduction x = n ln2 + r, Cephes polynomial for e^r, 2^n applied in two halves so
+ * results degrade gracefully to subnormals, 0 and Inf. */
+static inline float fnn_expf(float x) {
+  float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+  float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t ni = (int32_t)n, h = ni / 2;
+  float s1 = fnn_bits_f((h + 127) << 23), s2 = fnn_bits_f((ni - h + 127) << 23);
+  float res = p * s1 * s2;
+  return x != x ? x : res;
+}
+
+/* expm1: Taylor series near 0 (where exp(x) - 1 cancels), exp(x) - 1 elsewhere. */
+static inline float fnn_expm1f(float x) {
+  float t = x * (1.0f + x * (0.5f + x * (1.0f / 6 + x * (1.0f / 24 + x * (1.0f / 120 +
+            x * (1.0f / 720 + x * (1.0f / 5040 + x * (1.0f / 40320))))))));
+  float e = fnn_expf(x) - 1.0f;
+  return (x > -0.35f && x < 0.35f) ? t : e;
+}
+
+/* log for positive normal x (Cephes logf). */
+static inline float fnn_logf_pos(float x) {
+  int32_t b = fnn_f_bits(x);
+  float e = (float)(((b >> 23) & 0xff) - 126);
+  float m = fnn_bits_f((b & 0x007fffff) | 0x3f000000); /* [0.5, 1) */
+  int small = m < 0.707106781186547524f;
+  e = small ? e - 1.0f : e;
+  m = small ? m + m - 1.0f : m - 1.0f;
+  float z = m * m;
+  float y = 7.0376836292E-2f;
+  y = y * m - 1.1514610310E-1f;
+  y = y * m + 1.1676998740E-1f;
+  y = y * m - 1.2420140846E-1f;
+  y = y * m + 1.4249322787E-1f;
+  y = y * m - 1.6668057665E-1f;
+  y = y * m + 2.0000714765E-1f;
+  y = y * m - 2.4999993993E-1f;
+  y = y * m + 3.3333331174E-1f;
+  y = y * m * z;
+  y += e * -2.12194440e-4f;
+  y += -0.5f * z;
+  return m + y + e * 0.693359375f;
+}
+
+/* log1p(u) for u in [0, 1] (Goldberg's trick: exact correction of the rounding of 1 + u). */
+static inline float fnn_log1pf_unit(float u) {
+  float w = 1.0f + u;
+  float d = w - 1.0f;
+  float l = fnn_logf_pos(w) * (u / (d == 0.0f ? 1.0f : d));
+  return d == 0.0f ? u : l;
+}
+
+/* log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
+static inline float fnn_softplusf(float x) {
+  float ax = fabsf(x);
+  float r = (x > 0.0f ? x : 0.0f) + fnn_log1pf_unit(fnn_expf(-ax));
+  return x != x ? x : r;
+}
+
+/* tanh: odd polynomial below 0.625 (Cephes), 1 - 2/(e^2|x| + 1) above. */
+static inline float fnn_tanhf(float x) {
+  float ax = fabsf(x);
+  float z = x * x;
+  float p = ((((-5.70498872745E-3f * z + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z +
+              1.33314422036E-1f) * z - 3.33332819422E-1f) * z * x + x;
+  float q = 1.0f - 2.0f / (fnn_expf(2.0f * ax) + 1.0f);
+  q = x < 0.0f ? -q : q;
+  return ax < 0.625f ? p : q;
+}
+
+/* erfc for z >= 0 (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7 everywhere). */
+static inline float fnn_erfcf_pos(float z) {
+  float t = 1.0f / (1.0f + 0.5f * z);
+  float p = -0.82215223f + t * 0.17087277f;
+  p = 1.48851587f + t * p;
+  p = -1.13520398f + t * p;
+  p = 0.27886807f + t * p;
+  p = -0.18628806f + t * p;
+  p = 0.09678418f + t * p;
+  p = 0.37409196f + t * p;
+  p = 1.00002368f + t * p;
+  p = -1.26551223f + t * p;
+  return t * fnn_expf(-z * z + p);
+}
+
+/* Standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, accurate in both tails. */
+static inline float fnn_phif(float x) {
+  float h = 0.5f * fnn_erfcf_pos(fabsf(x) * 0.70710678118654752f);
+  return x < 0.0f ? h : 1.0f - h;
+}
+static inline double fnn_phi(double x) { return 0.5 * erfc(-x * 0.70710678118654752); }
+static inline double fnn_softplus(double x) {
+  return (x > 0.0 ? x : 0.0) + log1p(exp(-fabs(x))) + (x != x ? x : 0.0);
+}
+
+#endif

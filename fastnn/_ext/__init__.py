@@ -1,0 +1,1 @@
+"""Compiled kernel bindings (private): one module per kernel family of csrc/."""

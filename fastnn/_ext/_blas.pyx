@@ -1,0 +1,195 @@
+"""Matrix products through scipy's BLAS (sgemm/dgemm): transposes by flag, never by copy.
+
+Row-major C = op(A) op(B) is computed as the column-major C^T = op(B)^T op(A)^T, so no array is
+ever transposed in memory.
+"""
+cimport numpy as cnp
+import numpy as np
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+from fastnn._ext._csrc cimport *
+from fastnn._ext._common cimport (arr_in, arr_like, arr_out, arr_inplace, no_alias, check_rc,
+                                  dtype_code, check_dtype, same_shape)
+from fastnn._ext._runtime cimport get_threads
+
+cnp.import_array()
+
+cdef int INT_MAX = 2147483647
+
+
+cdef void gemm_rm(int dt, bint ta, bint tb, int M, int N, int K, double alpha, const void *A,
+                  int lda, const void *B, int ldb, double beta, void *C, int ldc) noexcept nogil:
+    """Row-major C (M x N) = alpha op(A) op(B) + beta C; lda etc. are row lengths in memory."""
+    cdef char ca = b'T' if ta else b'N'
+    cdef char cb = b'T' if tb else b'N'
+    cdef float fa = <float>alpha, fb = <float>beta
+    if M == 0 or N == 0:
+        return
+    if dt == FNN_F32:
+        sgemm(&cb, &ca, &N, &M, &K, &fa, <float *>B, &ldb, <float *>A, &lda, &fb, <float *>C, &ldc)
+    else:
+        dgemm(&cb, &ca, &N, &M, &K, &alpha, <double *>B, &ldb, <double *>A, &lda, &beta,
+              <double *>C, &ldc)
+
+
+cdef int _dim(cnp.npy_intp v, str name) except -1:
+    if v > INT_MAX:
+        raise ValueError(f"{name}: dimension {v} exceeds the BLAS limit of 2**31 - 1")
+    return <int>v
+
+
+cdef int _ld(int v) nogil:
+    return v if v > 1 else 1
+
+
+def matmul(a, b, *, bint trans_a=False, bint trans_b=False, double alpha=1.0, double beta=0.0, out=None):
+    """out = alpha op(a) @ op(b) + beta out, op = transpose when trans_a / trans_b (no copies).
+    a, b: 2-D float32 or float64 of one dtype. beta != 0 needs out= (it scales out's contents)."""
+    cdef cnp.ndarray A = arr_in(a, "a")
+    cdef cnp.ndarray B = arr_in(b, "b")
+    check_dtype(B, "b", A, "a")
+    if cnp.PyArray_NDIM(A) != 2 or cnp.PyArray_NDIM(B) != 2:
+        raise ValueError(f"a, b: expected 2-D arrays, got shapes {(<object>A).shape} and {(<object>B).shape}")
+    cdef int ar = _dim(cnp.PyArray_DIMS(A)[0], "a"), ac = _dim(cnp.PyArray_DIMS(A)[1], "a")
+    cdef int br = _dim(cnp.PyArray_DIMS(B)[0], "b"), bc = _dim(cnp.PyArray_DIMS(B)[1], "b")
+    cdef int M = ac if trans_a else ar, K = ar if trans_a else ac
+    cdef int K2 = bc if trans_b else br, N = br if trans_b else bc
+    if K != K2:
+        raise ValueError(f"a, b: inner dimensions differ: op(a) is ({M}, {K}), op(b) is ({K2}, {N})")
+    cdef cnp.ndarray C
+    cdef cnp.npy_intp dims[2]
+    dims[0] = M
+    dims[1] = N
+    if out is None:
+        if beta != 0.0:
+            raise ValueError("beta: a nonzero beta scales out's contents; pass out=")
+        C = cnp.PyArray_ZEROS(2, dims, cnp.PyArray_TYPE(A), 0) if K == 0 else cnp.PyArray_EMPTY(2, dims, cnp.PyArray_TYPE(A), 0)
+    else:
+        C = arr_inplace(out, "out", None, "")
+        check_dtype(C, "out", A, "a")
+        if cnp.PyArray_NDIM(C) != 2 or cnp.PyArray_DIMS(C)[0] != M or cnp.PyArray_DIMS(C)[1] != N:
+            raise ValueError(f"out: expected shape ({M}, {N}), got {(<object>C).shape}")
+        no_alias(C, "out", A, "a", False)
+        no_alias(C, "out", B, "b", False)
+    cdef int dt = dtype_code(A, "a")
+    cdef const void *pa = cnp.PyArray_DATA(A)
+    cdef const void *pb = cnp.PyArray_DATA(B)
+    cdef void *pc = cnp.PyArray_DATA(C)
+    with nogil:
+        gemm_rm(dt, trans_a, trans_b, M, N, K, alpha, pa, _ld(ac), pb, _ld(bc), beta, pc, _ld(N))
+    return C
+
+
+cdef int _linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) except -1:
+    """x (..., in) as N rows of `in` features; weight (out, in)."""
+    if cnp.PyArray_NDIM(W) != 2:
+        raise ValueError(f"weight: expected shape (out_features, in_features), got {(<object>W).shape}")
+    O[0] = _dim(cnp.PyArray_DIMS(W)[0], "weight")
+    I[0] = _dim(cnp.PyArray_DIMS(W)[1], "weight")
+    cdef int nd = cnp.PyArray_NDIM(X), i
+    if nd < 1 or cnp.PyArray_DIMS(X)[nd - 1] != I[0]:
+        raise ValueError(f"x: expected shape (..., {I[0]}) for weight {(<object>W).shape}, got {(<object>X).shape}")
+    cdef cnp.npy_intp rows = 1
+    for i in range(nd - 1):
+        rows *= cnp.PyArray_DIMS(X)[i]
+    N[0] = _dim(rows, "x")
+    return 0
+
+
+def linear(x, weight, bias=None, *, out=None):
+    """y = x @ weight.T + bias; x (..., in), weight (out, in) as in PyTorch, bias (out,) or None.
+    The bias is broadcast into y first and the GEMM adds onto it (beta = 1): no extra pass."""
+    cdef cnp.ndarray X = arr_in(x, "x")
+    cdef cnp.ndarray W = arr_in(weight, "weight")
+    check_dtype(W, "weight", X, "x")
+    cdef int N, I, O
+    _linear_dims(X, W, &N, &I, &O)
+    cdef cnp.ndarray Bv = None
+    if bias is not None:
+        Bv = arr_in(bias, "bias")
+        check_dtype(Bv, "bias", X, "x")
+        if cnp.PyArray_NDIM(Bv) != 1 or cnp.PyArray_DIMS(Bv)[0] != O:
+            raise ValueError(f"bias: expected shape ({O},), got {(<object>Bv).shape}")
+    oshape = (<object>X).shape[:-1] + (O,)
+    cdef cnp.ndarray Y
+    if out is None:
+        Y = np.empty(oshape, dtype=(<object>X).dtype)
+    else:
+        Y = arr_inplace(out, "out", None, "")
+        check_dtype(Y, "out", X, "x")
+        if (<object>Y).shape != oshape:
+            raise ValueError(f"out: expected shape {oshape}, got {(<object>Y).shape}")
+        no_alias(Y, "out", X, "x", False)
+        no_alias(Y, "out", W, "weight", False)
+        if Bv is not None:
+            no_alias(Y, "out", Bv, "bias", False)
+    cdef int dt = dtype_code(X, "x"), nt = get_threads()
+    cdef const void *px = cnp.PyArray_DATA(X)
+    cdef const void *pw = cnp.PyArray_DATA(W)
+    cdef const void *pb = cnp.PyArray_DATA(Bv) if Bv is not None else NULL
+    cdef void *py = cnp.PyArray_DATA(Y)
+    cdef double beta = 0.0
+    with nogil:
+        if pb != NULL:
+            fnn_fill_rows(dt, py, pb, N, O, nt)
+            beta = 1.0
+        if I == 0 and pb == NULL:
+            fnn_scale_(dt, py, <size_t>N * O, 0.0, 1)
+        gemm_rm(dt, False, True, N, O, I, 1.0, px, _ld(I), pw, _ld(I), beta, py, _ld(O))
+    return Y
+
+
+def linear_backward(grad_out, x, weight, *, need_input_grad=True, need_bias_grad=True,
+                    grad_input=None, grad_weight=None, grad_bias=None, bint accumulate=False):
+    """Gradients of y = x @ W.T + b: grad_x = g @ W, grad_W = g.T @ x, grad_b = sum of g over rows.
+    Returns (grad_x or None, grad_weight, grad_bias or None). Into grad_weight=/grad_bias= when
+    given, added onto them when accumulate=True (GEMM beta = 1: no temporary)."""
+    cdef cnp.ndarray X = arr_in(x, "x")
+    cdef cnp.ndarray W = arr_in(weight, "weight")
+    check_dtype(W, "weight", X, "x")
+    cdef int N, I, O
+    _linear_dims(X, W, &N, &I, &O)
+    cdef cnp.ndarray G = arr_in(grad_out, "grad_out")
+    check_dtype(G, "grad_out", X, "x")
+    oshape = (<object>X).shape[:-1] + (O,)
+    if (<object>G).shape != oshape:
+        raise ValueError(f"grad_out: expected shape {oshape}, got {(<object>G).shape}")
+    if accumulate and (grad_weight is None or (need_bias_grad and grad_bias is None)):
+        raise ValueError("accumulate: needs grad_weight= (and grad_bias=) to add into")
+    cdef cnp.ndarray dW = arr_inplace(grad_weight, "grad_weight", W, "weight") if grad_weight is not None \
+        else np.empty((O, I), dtype=(<object>X).dtype)
+    cdef cnp.ndarray dB = None
+    if need_bias_grad:
+        if grad_bias is not None:
+            dB = arr_inplace(grad_bias, "grad_bias", None, "")
+            check_dtype(dB, "grad_bias", X, "x")
+            if cnp.PyArray_NDIM(dB) != 1 or cnp.PyArray_DIMS(dB)[0] != O:
+                raise ValueError(f"grad_bias: expected shape ({O},), got {(<object>dB).shape}")
+        else:
+            dB = np.empty((O,), dtype=(<object>X).dtype)
+    cdef cnp.ndarray dX = None
+    if need_input_grad:
+        dX = arr_out(grad_input, "grad_input", X, "x")
+        for arr, nm in ((G, "grad_out"), (W, "weight"), (dW, "grad_weight")):
+            no_alias(dX, "grad_input", arr, nm, False)
+    for arr, nm in ((G, "grad_out"), (X, "x"), (W, "weight")):
+        no_alias(dW, "grad_weight", arr, nm, False)
+    cdef int dt = dtype_code(X, "x"), nt = get_threads(), rc = 0
+    cdef const void *pg = cnp.PyArray_DATA(G)
+    cdef const void *px = cnp.PyArray_DATA(X)
+    cdef const void *pw = cnp.PyArray_DATA(W)
+    cdef void *pdw = cnp.PyArray_DATA(dW)
+    cdef void *pdb = cnp.PyArray_DATA(dB) if dB is not None else NULL
+    cdef void *pdx = cnp.PyArray_DATA(dX) if dX is not None else NULL
+    cdef double beta = 1.0 if accumulate else 0.0
+    with nogil:
+        if N == 0 and not accumulate:
+            fnn_scale_(dt, pdw, <size_t>O * I, 0.0, 1)
+        gemm_rm(dt, True, False, O, I, N, 1.0, pg, _ld(O), px, _ld(I), beta, pdw, _ld(I))
+        if pdb != NULL:
+            rc = fnn_channel_sum(dt, pg, pdb, N, O, 1, 1 if accumulate else 0, nt)
+        if pdx != NULL:
+            if O == 0:
+                fnn_scale_(dt, pdx, <size_t>N * I, 0.0, 1)
+            gemm_rm(dt, False, False, N, I, O, 1.0, pg, _ld(O), pw, _ld(I), 0.0, pdx, _ld(I))
+    check_rc(rc)
+    return dX, dW, dB

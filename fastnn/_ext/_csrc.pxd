@@ -1,0 +1,67 @@
+# Declarations of csrc/fastnn.h: every kernel once, dtype chosen by a code (FNN_F32 / FNN_F64).
+from libc.stdint cimport int64_t, uint64_t
+
+cdef extern from "fastnn.h" nogil:
+    int FNN_F32, FNN_F64, FNN_OK, FNN_ENOMEM, FNN_EINDEX, FNN_EVALUE
+    int FNN_SIGMOID, FNN_TANH, FNN_RELU, FNN_LEAKY_RELU, FNN_ELU, FNN_SELU, FNN_GELU, FNN_GELU_TANH
+    int FNN_SILU, FNN_SOFTPLUS
+    int FNN_MSE, FNN_L1, FNN_BCE_LOGITS
+
+    int fnn_unary(int op, int dtype, const void *x, void *y, size_t n, double a, double b, int nt)
+    int fnn_unary_backward(int op, int dtype, const void *g, const void *xy, void *dx, size_t n,
+                           double a, double b, int nt)
+    int fnn_prelu(int dtype, const void *x, const void *w, void *y, size_t N, size_t C, size_t S,
+                  size_t wc, int nt)
+    int fnn_prelu_backward(int dtype, const void *g, const void *x, const void *w, void *dx, void *dw,
+                           size_t N, size_t C, size_t S, size_t wc, int accumulate, int nt)
+    int fnn_rrelu(int dtype, const void *x, void *y, size_t n, double lower, double upper,
+                  int training, uint64_t seed, int nt)
+    int fnn_rrelu_backward(int dtype, const void *g, const void *x, void *dx, size_t n, double lower,
+                           double upper, int training, uint64_t seed, int nt)
+    int fnn_dropout(int dtype, const void *x, void *y, size_t n, double p, uint64_t seed, int nt)
+
+    int fnn_bn_stats(int dtype, const void *x, size_t N, size_t C, size_t S, double *mean,
+                     double *var, int nt)
+    int fnn_bn_forward(int dtype, const void *x, const void *gamma, const void *beta, void *rmean,
+                       void *rvar, void *y, void *save_mean, void *save_invstd, size_t N, size_t C,
+                       size_t S, int training, double momentum, double eps, int nt)
+    int fnn_bn_backward(int dtype, const void *g, const void *x, const void *gamma,
+                        const void *mean, const void *invstd, void *dx, void *dgamma, void *dbeta,
+                        size_t N, size_t C, size_t S, int training, int accumulate, int nt)
+    int fnn_channel_sum(int dtype, const void *x, void *out, size_t N, size_t C, size_t S,
+                        int accumulate, int nt)
+
+    int fnn_softmax(int dtype, const void *x, void *y, size_t N, size_t C, int log, int nt)
+    int fnn_softmax_backward(int dtype, const void *g, const void *y, void *dx, size_t N, size_t C,
+                             int log, int nt)
+    int fnn_cross_entropy(int dtype, const void *logits, const int64_t *target, size_t N, size_t C,
+                          int reduction, double label_smoothing, double *loss, void *loss_rows,
+                          void *grad, int nt)
+    int fnn_pair_loss(int op, int dtype, const void *pred, const void *target, size_t n,
+                      int reduction, double *loss, void *loss_elems, void *grad, int nt)
+
+    int fnn_sgd_step(int dtype, void *p, const void *g, void *buf, size_t n, long step, double lr,
+                     double momentum, double dampening, double wd, int nesterov, double l1, int nt)
+    int fnn_adagrad_step(int dtype, void *p, const void *g, void *sum, size_t n, long step,
+                         double lr, double lr_decay, double wd, double eps, double l1, int nt)
+    int fnn_rmsprop_step(int dtype, void *p, const void *g, void *sq, void *mbuf, void *gavg,
+                         size_t n, double lr, double alpha, double eps, double wd, double momentum,
+                         double l1, int nt)
+    int fnn_adam_step(int dtype, void *p, const void *g, void *m, void *v, void *vmax, size_t n,
+                      long step, double lr, double beta1, double beta2, double eps, double wd,
+                      int decoupled, double l1, int nt)
+    int fnn_nadam_step(int dtype, void *p, const void *g, void *m, void *v, size_t n, double beta1,
+                       double beta2, double bc2, double cg, double cm, double eps, double wd,
+                       int decoupled, double lr, double l1, int nt)
+
+    int fnn_norm_pow(int dtype, const void *x, size_t n, double p, double *out, int nt)
+    int fnn_scale_(int dtype, void *x, size_t n, double s, int nt)
+    int fnn_clamp_(int dtype, void *x, size_t n, double lo, double hi, int nt)
+    int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt)
+
+    int fnn_has_openmp()
+    int fnn_omp_max_threads()
+    int fnn_simd_level()
+    int fnn_clones_enabled()
+    const char *fnn_compiler()
+    double fnn_triad(size_t n, int reps, int nt)

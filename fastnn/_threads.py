@@ -1,0 +1,67 @@
+"""Thread control: one count for fastnn's OpenMP kernels and the BLAS under its matrix products.
+
+The count is passed explicitly to every kernel (never a global omp_set_num_threads); BLAS is limited
+to the same count through threadpoolctl, so the two pools never oversubscribe the cores. Default: the
+cores this process may run on (sched_getaffinity), or OMP_NUM_THREADS when set.
+"""
+import os
+
+from ._ext import _runtime
+
+_controller = None
+
+
+def default_num_threads():
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _limit_blas(n):
+    global _controller
+    from threadpoolctl import ThreadpoolController
+
+    if _controller is None:
+        _controller = ThreadpoolController()
+    _controller.limit(limits=n, user_api="blas")
+
+
+def get_num_threads():
+    """The thread count fastnn's kernels use."""
+    return _runtime.get_kernel_threads()
+
+
+class set_num_threads:
+    """Set the thread count for fastnn's kernels and BLAS together.
+
+    ``fastnn.set_num_threads(4)`` applies at once; ``with fastnn.set_num_threads(1): ...`` also
+    restores the previous count on exit.
+    """
+
+    def __init__(self, n):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"n: expected an int >= 1, got {type(n).__name__}")
+        if n < 1:
+            raise ValueError(f"n: expected an int >= 1, got {n}")
+        self.n = n
+        self.previous = get_num_threads()
+        _runtime.set_kernel_threads(n)
+        _limit_blas(n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _runtime.set_kernel_threads(self.previous)
+        _limit_blas(self.previous)
+        return False
+
+    def __repr__(self):
+        return f"set_num_threads({self.n})"
+
+
+_runtime.set_kernel_threads(default_num_threads())

@@ -1,0 +1,472 @@
+"""Plain-NumPy twins of every op in :mod:`fastnn.ops`, with the same names and signatures.
+
+They are the tests' oracle and the baseline the benchmarks time against: straightforward NumPy, the
+way a user would write each op, computing in the input's dtype. Random ops reproduce fastnn's
+counter-based generator (Philox4x32-10) exactly, so dropout masks and RReLU slopes match bit for bit.
+"""
+import numpy as np
+from scipy.special import erfc
+
+_RED = ("none", "mean", "sum")
+
+
+def _out(res, out):
+    if out is None:
+        return res
+    out[...] = res
+    return out
+
+
+# ---- matrix products ----
+def matmul(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None):
+    a = a.T if trans_a else a
+    b = b.T if trans_b else b
+    r = alpha * (a @ b)
+    if beta != 0.0:
+        r = r + beta * out
+    return _out(r.astype(a.dtype, copy=False), out)
+
+
+def linear(x, weight, bias=None, *, out=None):
+    y = x @ weight.T
+    if bias is not None:
+        y = y + bias
+    return _out(y, out)
+
+
+def linear_backward(grad_out, x, weight, *, need_input_grad=True, need_bias_grad=True,
+                    grad_input=None, grad_weight=None, grad_bias=None, accumulate=False):
+    g2 = grad_out.reshape(-1, weight.shape[0])
+    x2 = x.reshape(-1, weight.shape[1])
+    gw = g2.T @ x2
+    gb = g2.sum(axis=0) if need_bias_grad else None
+    gx = (grad_out @ weight) if need_input_grad else None
+    if grad_weight is not None:
+        gw = _out(grad_weight + gw if accumulate else gw, grad_weight)
+    if gb is not None and grad_bias is not None:
+        gb = _out(grad_bias + gb if accumulate else gb, grad_bias)
+    return gx, gw, gb
+
+
+# ---- activations ----
+def sigmoid(x, *, out=None):
+    return _out(1 / (1 + np.exp(-x)), out)
+
+
+def sigmoid_backward(grad_out, y, *, out=None):
+    return _out(grad_out * y * (1 - y), out)
+
+
+def tanh(x, *, out=None):
+    return _out(np.tanh(x), out)
+
+
+def tanh_backward(grad_out, y, *, out=None):
+    return _out(grad_out * (1 - y * y), out)
+
+
+def relu(x, *, out=None):
+    return _out(np.where(x < 0, np.zeros_like(x), x), out)
+
+
+def relu_backward(grad_out, x, *, out=None):
+    return _out(np.where(x > 0, grad_out, np.zeros_like(grad_out)), out)
+
+
+def leaky_relu(x, negative_slope=0.01, *, out=None):
+    return _out(np.where(x < 0, x * x.dtype.type(negative_slope), x), out)
+
+
+def leaky_relu_backward(grad_out, x, negative_slope=0.01, *, out=None):
+    return _out(np.where(x > 0, grad_out, grad_out * grad_out.dtype.type(negative_slope)), out)
+
+
+def elu(x, alpha=1.0, *, out=None):
+    return _out(np.where(x > 0, x, x.dtype.type(alpha) * np.expm1(x)), out)
+
+
+def elu_backward(grad_out, x, alpha=1.0, *, out=None):
+    return _out(np.where(x > 0, grad_out, grad_out * x.dtype.type(alpha) * np.exp(x)), out)
+
+
+_SELU_A = 1.6732632423543772848170429916717
+_SELU_S = 1.0507009873554804934193349852946
+
+
+def selu(x, *, out=None):
+    t = x.dtype.type
+    return _out(t(_SELU_S) * np.where(x > 0, x, t(_SELU_A) * np.expm1(x)), out)
+
+
+def selu_backward(grad_out, x, *, out=None):
+    t = x.dtype.type
+    return _out(grad_out * t(_SELU_S) * np.where(x > 0, t(1), t(_SELU_A) * np.exp(x)), out)
+
+
+def _phi(x):
+    return (0.5 * erfc(-x.astype(np.float64) / np.sqrt(2.0))).astype(x.dtype)
+
+
+def gelu(x, *, approximate="none", out=None):
+    if approximate == "tanh":
+        k = np.sqrt(2 / np.pi)
+        return _out((0.5 * x * (1 + np.tanh(k * (x + 0.044715 * x ** 3)))).astype(x.dtype), out)
+    return _out(x * _phi(x), out)
+
+
+def gelu_backward(grad_out, x, *, approximate="none", out=None):
+    if approximate == "tanh":
+        k, c = np.sqrt(2 / np.pi), 0.044715
+        t = np.tanh(k * (x + c * x ** 3))
+        d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * c * x * x)
+        return _out((grad_out * d).astype(x.dtype), out)
+    pdf = (np.exp(-0.5 * x.astype(np.float64) ** 2) / np.sqrt(2 * np.pi)).astype(x.dtype)
+    return _out(grad_out * (_phi(x) + x * pdf), out)
+
+
+def silu(x, *, out=None):
+    return _out(x / (1 + np.exp(-x)), out)
+
+
+def silu_backward(grad_out, x, *, out=None):
+    s = 1 / (1 + np.exp(-x))
+    return _out(grad_out * s * (1 + x * (1 - s)), out)
+
+
+def softplus(x, beta=1.0, threshold=20.0, *, out=None):
+    t = x.dtype.type
+    bx = x * t(beta)
+    sp = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / t(beta)
+    return _out(np.where(bx > threshold, x, sp), out)
+
+
+def softplus_backward(grad_out, x, beta=1.0, threshold=20.0, *, out=None):
+    bx = x * x.dtype.type(beta)
+    return _out(np.where(bx > threshold, grad_out, grad_out / (1 + np.exp(-bx))), out)
+
+
+def _channel_weight(x, weight):
+    w = np.asarray(weight).reshape(-1)
+    if w.size == 1 or x.ndim < 2:
+        return w.reshape(())
+    return w.reshape((1, -1) + (1,) * (x.ndim - 2))
+
+
+def prelu(x, weight, *, out=None):
+    return _out(np.where(x < 0, _channel_weight(x, weight) * x, x), out)
+
+
+def prelu_backward(grad_out, x, weight, *, need_input_grad=True, grad_weight=None, accumulate=False):
+    w = _channel_weight(x, weight)
+    gx = np.where(x > 0, grad_out, w * grad_out) if need_input_grad else None
+    contrib = np.where(x > 0, 0, x * grad_out)
+    if np.asarray(weight).size == 1:
+        gw = np.array([contrib.sum()], dtype=x.dtype).reshape(np.shape(weight))
+    else:
+        axes = (0,) + tuple(range(2, x.ndim))
+        gw = contrib.sum(axis=axes).astype(x.dtype)
+    if grad_weight is not None:
+        gw = _out(grad_weight + gw if accumulate else gw, grad_weight)
+    return gx, gw
+
+
+# ---- counter-based randomness (bit-exact twin of csrc/common.h's fnn_philox) ----
+_M32 = np.uint64(0xFFFFFFFF)
+
+
+def philox_words(n, stream, seed):
+    """The first n 32-bit words of fastnn's stream `stream` under `seed` (as uint64)."""
+    j = np.arange((n + 3) // 4, dtype=np.uint64)
+    c0, c1 = j & _M32, j >> np.uint64(32)
+    c2 = np.full_like(j, np.uint64(stream))
+    c3 = np.zeros_like(j)
+    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    for _ in range(10):
+        p0 = np.uint64(0xD2511F53) * c0
+        p1 = np.uint64(0xCD9E8D57) * c2
+        n0 = (p1 >> np.uint64(32)) ^ c1 ^ k0
+        n2 = (p0 >> np.uint64(32)) ^ c3 ^ k1
+        c1, c3, c0, c2 = p1 & _M32, p0 & _M32, n0, n2
+        k0 = (k0 + np.uint64(0x9E3779B9)) & _M32
+        k1 = (k1 + np.uint64(0xBB67AE85)) & _M32
+    return np.stack([c0, c1, c2, c3], axis=1).reshape(-1)[:n]
+
+
+def dropout_mask(shape, p, seed):
+    n = int(np.prod(shape))
+    thr = int(np.ldexp(1.0 - p, 32))
+    return (philox_words(n, 0, seed) < thr).reshape(shape)
+
+
+def dropout(x, p, *, seed, out=None):
+    keep = 1.0 - p
+    mask = dropout_mask(x.shape, p, seed)
+    scale = x.dtype.type(1.0 / keep) if keep > 0 else x.dtype.type(0)
+    return _out(np.where(mask, x * scale, x.dtype.type(0)), out)
+
+
+def dropout_backward(grad_out, p, *, seed, out=None):
+    return dropout(grad_out, p, seed=seed, out=out)
+
+
+def rrelu_slopes(shape, lower, upper, seed, dtype):
+    u = (philox_words(int(np.prod(shape)), 1, seed) >> np.uint64(8)).astype(np.float64) / 2.0 ** 24
+    t = np.dtype(dtype).type
+    return (t(lower) + t(upper - lower) * u.astype(dtype)).reshape(shape)
+
+
+def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, *, training=False, seed=0, out=None):
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2, out=out)
+    a = rrelu_slopes(x.shape, lower, upper, seed, x.dtype)
+    return _out(np.where(x >= 0, x, x * a), out)
+
+
+def rrelu_backward(grad_out, x, lower=1.0 / 8, upper=1.0 / 3, *, training=False, seed=0, out=None):
+    if not training:
+        return leaky_relu_backward(grad_out, x, (lower + upper) / 2, out=out)
+    a = rrelu_slopes(x.shape, lower, upper, seed, x.dtype)
+    return _out(np.where(x >= 0, grad_out, grad_out * a), out)
+
+
+# ---- batch norm ----
+def _axes(x):
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _bshape(x):
+    return (1, -1) + (1,) * (x.ndim - 2)
+
+
+def batch_norm_stats(x):
+    ax = _axes(x)
+    return x.mean(axis=ax), x.var(axis=ax)
+
+
+def batch_norm(x, weight, bias, running_mean, running_var, *, training, momentum=0.1, eps=1e-5,
+               out=None, return_stats=False):
+    ax, bs = _axes(x), _bshape(x)
+    if training or running_mean is None:
+        mean, var = x.mean(axis=ax), x.var(axis=ax)
+        if training and running_mean is not None:
+            m = x.size // x.shape[1]
+            running_mean[...] = (1 - momentum) * running_mean + momentum * mean
+            running_var[...] = (1 - momentum) * running_var + momentum * var * m / (m - 1)
+    else:
+        mean, var = running_mean, running_var
+    invstd = 1 / np.sqrt(var + eps)
+    y = (x - mean.reshape(bs)) * invstd.reshape(bs)
+    if weight is not None:
+        y = y * weight.reshape(bs)
+    if bias is not None:
+        y = y + bias.reshape(bs)
+    y = _out(y.astype(x.dtype, copy=False), out)
+    if return_stats:
+        return y, mean.astype(x.dtype), invstd.astype(x.dtype)
+    return y
+
+
+def batch_norm_backward(grad_out, x, weight, mean, invstd, *, training=True, need_input_grad=True,
+                        grad_weight=None, grad_bias=None, accumulate=False):
+    ax, bs = _axes(x), _bshape(x)
+    xhat = (x - mean.reshape(bs)) * invstd.reshape(bs)
+    gb = grad_out.sum(axis=ax)
+    gw = (grad_out * xhat).sum(axis=ax)
+    gx = None
+    if need_input_grad:
+        w = weight.reshape(bs) if weight is not None else 1
+        if training:
+            m = x.size // x.shape[1]
+            gx = w * invstd.reshape(bs) * (grad_out - gb.reshape(bs) / m - xhat * gw.reshape(bs) / m)
+        else:
+            gx = grad_out * w * invstd.reshape(bs)
+        gx = gx.astype(x.dtype, copy=False)
+    if grad_weight is not None:
+        gw = _out(grad_weight + gw if accumulate else gw, grad_weight)
+    if grad_bias is not None:
+        gb = _out(grad_bias + gb if accumulate else gb, grad_bias)
+    return gx, gw, gb
+
+
+def channel_sum(x, *, out=None, accumulate=False):
+    s = x.sum(axis=_axes(x))
+    return _out(out + s if accumulate else s, out) if out is not None else s
+
+
+# ---- softmax and losses ----
+def softmax(x, axis=-1, *, out=None):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return _out(e / e.sum(axis=-1, keepdims=True), out)
+
+
+def log_softmax(x, axis=-1, *, out=None):
+    s = x - x.max(axis=-1, keepdims=True)
+    return _out(s - np.log(np.exp(s).sum(axis=-1, keepdims=True)), out)
+
+
+def softmax_backward(grad_out, y, *, out=None):
+    return _out(y * (grad_out - (grad_out * y).sum(axis=-1, keepdims=True)), out)
+
+
+def log_softmax_backward(grad_out, y, *, out=None):
+    return _out(grad_out - np.exp(y) * grad_out.sum(axis=-1, keepdims=True), out)
+
+
+def _reduce(v, reduction, n):
+    if reduction == "none":
+        return v
+    s = float(v.sum(dtype=np.float64))
+    return s / n if reduction == "mean" else s
+
+
+def cross_entropy(logits, target, *, reduction="mean", label_smoothing=0.0, return_grad=False):
+    n, c = logits.shape
+    target = np.asarray(target)
+    lsm = log_softmax(logits)
+    eps = label_smoothing
+    rows = -(1 - eps) * lsm[np.arange(n), target] - eps / c * lsm.sum(axis=1)
+    loss = _reduce(rows, reduction, n)
+    if not return_grad:
+        return loss
+    g = np.exp(lsm) - eps / c
+    g[np.arange(n), target] -= 1 - eps
+    if reduction == "mean":
+        g = g / n
+    return loss, g.astype(logits.dtype, copy=False)
+
+
+def _pair(rows, grad, reduction, return_grad, n):
+    loss = _reduce(rows, reduction, n)
+    if not return_grad:
+        return loss
+    return loss, (grad / n if reduction == "mean" else grad).astype(rows.dtype, copy=False)
+
+
+def mse_loss(input, target, *, reduction="mean", return_grad=False):
+    d = input - target
+    return _pair(d * d, 2 * d, reduction, return_grad, input.size)
+
+
+def l1_loss(input, target, *, reduction="mean", return_grad=False):
+    d = input - target
+    return _pair(np.abs(d), np.sign(d), reduction, return_grad, input.size)
+
+
+def binary_cross_entropy_with_logits(input, target, *, reduction="mean", return_grad=False):
+    x = input
+    rows = np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x)))
+    return _pair(rows, 1 / (1 + np.exp(-x)) - target, reduction, return_grad, x.size)
+
+
+# ---- optimizer updates (multi-pass NumPy, as torch.optim's documented algorithms) ----
+def _penalized(param, grad, weight_decay, l1):
+    g = grad
+    if weight_decay:
+        g = g + weight_decay * param
+    if l1:
+        g = g + l1 * np.sign(param)
+    return g
+
+
+def sgd_step(param, grad, momentum_buffer, *, step, lr, momentum=0.0, dampening=0.0,
+             weight_decay=0.0, nesterov=False, l1=0.0):
+    g = _penalized(param, grad, weight_decay, l1)
+    if momentum != 0:
+        if step <= 1:
+            momentum_buffer[...] = g
+        else:
+            momentum_buffer *= momentum
+            momentum_buffer += (1 - dampening) * g
+        g = g + momentum * momentum_buffer if nesterov else momentum_buffer
+    param -= lr * g
+
+
+def adagrad_step(param, grad, state_sum, *, step, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10,
+                 l1=0.0):
+    g = _penalized(param, grad, weight_decay, l1)
+    clr = lr / (1 + (step - 1) * lr_decay)
+    state_sum += g * g
+    param -= clr * g / (np.sqrt(state_sum) + eps)
+
+
+def rmsprop_step(param, grad, square_avg, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
+                 momentum=0.0, centered=False, momentum_buffer=None, grad_avg=None, l1=0.0):
+    g = _penalized(param, grad, weight_decay, l1)
+    square_avg *= alpha
+    square_avg += (1 - alpha) * g * g
+    if centered:
+        grad_avg += (1 - alpha) * (g - grad_avg)
+        avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+    else:
+        avg = np.sqrt(square_avg) + eps
+    if momentum > 0:
+        momentum_buffer *= momentum
+        momentum_buffer += g / avg
+        param -= lr * momentum_buffer
+    else:
+        param -= lr * g / avg
+
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+              weight_decay=0.0, decoupled_weight_decay=False, max_exp_avg_sq=None, l1=0.0):
+    if decoupled_weight_decay:
+        param *= 1 - lr * weight_decay
+        g = _penalized(param, grad, 0.0, l1)
+    else:
+        g = _penalized(param, grad, weight_decay, l1)
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    bc1, bc2 = 1 - beta1 ** step, 1 - beta2 ** step
+    v = exp_avg_sq
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        v = max_exp_avg_sq
+    param -= (lr / bc1) * exp_avg / (np.sqrt(v) / np.sqrt(bc2) + eps)
+
+
+def nadam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr, mu_product, beta1=0.9, beta2=0.999,
+               eps=1e-8, weight_decay=0.0, momentum_decay=4e-3, decoupled_weight_decay=False, l1=0.0):
+    if decoupled_weight_decay:
+        param *= 1 - lr * weight_decay
+        g = _penalized(param, grad, 0.0, l1)
+    else:
+        g = _penalized(param, grad, weight_decay, l1)
+    mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))
+    mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+    prod = mu_product * mu
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + eps
+    param += (-lr * (1 - mu) / (1 - prod)) * g / denom
+    param += (-lr * mu_next / (1 - prod * mu_next)) * exp_avg / denom
+    return prod
+
+
+# ---- reductions ----
+def norm_pow(x, p=2.0):
+    a = np.abs(x.astype(np.float64))
+    if np.isinf(p):
+        return float(a.max()) if a.size else 0.0
+    return float((a ** p).sum())
+
+
+def sum_squares(arrays):
+    return sum(norm_pow(a, 2.0) for a in arrays)
+
+
+def global_norm(arrays, norm_type=2.0):
+    if np.isinf(norm_type):
+        return max((norm_pow(a, norm_type) for a in arrays), default=0.0)
+    return sum(norm_pow(a, norm_type) for a in arrays) ** (1.0 / norm_type)
+
+
+def scale_(x, s):
+    x *= s
+    return x
+
+
+def clamp_(x, min, max):
+    np.clip(x, min, max, out=x)
+    return x
