@@ -316,7 +316,9 @@ def _reduce(v, reduction, n):
     if reduction == "none":
         return v
     s = float(v.sum(dtype=np.float64))
-    return s / n if reduction == "mean" else s
+    if reduction == "mean":
+        return s / n if n else float("nan")  # mean of nothing, as PyTorch
+    return s
 
 
 def cross_entropy(logits, target, *, reduction="mean", label_smoothing=0.0, return_grad=False):
@@ -339,7 +341,7 @@ def _pair(rows, grad, reduction, return_grad, n):
     loss = _reduce(rows, reduction, n)
     if not return_grad:
         return loss
-    return loss, (grad / n if reduction == "mean" else grad).astype(rows.dtype, copy=False)
+    return loss, (grad / max(n, 1) if reduction == "mean" else grad).astype(rows.dtype, copy=False)
 
 
 def mse_loss(input, target, *, reduction="mean", return_grad=False):

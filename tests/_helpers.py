@@ -1,0 +1,57 @@
+"""Test helpers: tolerances per dtype, central finite differences in float64, shapes, subprocess runs."""
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+from hypothesis import strategies as st
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
+
+
+def tol(dtype, scale=1.0):
+    t = TOL[np.dtype(dtype).type]
+    return dict(rtol=t["rtol"] * scale, atol=t["atol"] * scale)
+
+
+# sizes 0, 1, odd and around the SIMD/threading boundaries
+sizes = st.sampled_from([0, 1, 2, 3, 7, 15, 16, 17, 63, 100, 257, 1000, 4097, 70001])
+shapes = st.one_of(
+    sizes.map(lambda n: (n,)),
+    st.tuples(st.integers(0, 40), st.integers(1, 40)),
+    st.tuples(st.integers(1, 5), st.integers(1, 6), st.integers(1, 7), st.integers(1, 5)),
+)
+
+
+def randn(shape, dtype, seed=0, scale=1.0):
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def numgrad(f, x, g, h=1e-6):
+    """d/dx of sum(g * f(x)) by central differences, every element (float64)."""
+    x = x.astype(np.float64).copy()
+    out = np.zeros_like(x)
+    flat, of = x.reshape(-1), out.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        fp = np.sum(g * f(x))
+        flat[i] = old - h
+        fm = np.sum(g * f(x))
+        flat[i] = old
+        of[i] = (fp - fm) / (2 * h)
+    return out
+
+
+def assert_grad_close(analytic, numeric, rtol=1e-6):
+    analytic, numeric = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
+    scale = max(1.0, float(np.abs(numeric).max(initial=0.0)))
+    err = float(np.abs(analytic - numeric).max(initial=0.0)) / scale
+    assert err < rtol, f"relative gradient error {err:.2e} >= {rtol:.0e}"
+
+
+def run_python(code, timeout=120):
+    """Run code in a fresh interpreter (for inputs that could crash the process)."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=timeout)
