@@ -455,10 +455,12 @@ def norm_pow(x, p=2.0):
 
 
 def sum_squares(arrays):
+    arrays = [arrays] if isinstance(arrays, np.ndarray) else arrays
     return sum(norm_pow(a, 2.0) for a in arrays)
 
 
 def global_norm(arrays, norm_type=2.0):
+    arrays = [arrays] if isinstance(arrays, np.ndarray) else arrays
     if np.isinf(norm_type):
         return max((norm_pow(a, norm_type) for a in arrays), default=0.0)
     return sum(norm_pow(a, norm_type) for a in arrays) ** (1.0 / norm_type)

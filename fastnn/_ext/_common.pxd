@@ -24,8 +24,9 @@ cdef inline cnp.ndarray arr_in(object x, str name):
         except Exception as e:
             raise TypeError(f"{name}: expected an array, got {type(x).__name__}") from e
     dtype_code(a, name)
-    if not cnp.PyArray_IS_C_CONTIGUOUS(a):
-        a = cnp.PyArray_GETCONTIGUOUS(a)
+    if not cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_ISALIGNED(a):
+        # one copy to an aligned C-ordered array (the vector loops assume natural alignment)
+        a = cnp.PyArray_FROMANY(a, cnp.PyArray_TYPE(a), 0, 0, cnp.NPY_ARRAY_CARRAY_RO | cnp.NPY_ARRAY_ENSURECOPY)
     return a
 
 
@@ -70,6 +71,8 @@ cdef inline cnp.ndarray arr_inplace(object x, str name, cnp.ndarray ref, str ref
                              f"got {(<object>a).shape}")
     if not cnp.PyArray_IS_C_CONTIGUOUS(a):
         raise ValueError(f"{name}: must be C-contiguous (it is updated in place)")
+    if not cnp.PyArray_ISALIGNED(a):
+        raise ValueError(f"{name}: must be aligned to its dtype (it is updated in place)")
     if not cnp.PyArray_ISWRITEABLE(a):
         raise ValueError(f"{name}: array is read-only")
     return a

@@ -23,10 +23,17 @@ def norm_pow(x, double p=2.0):
     return r
 
 
+cdef _arrays(arrays):
+    """One array counts as one (as torch's clip_grad_norm_ takes a tensor or an iterable)."""
+    if isinstance(arrays, cnp.ndarray):
+        return (arrays,)
+    return arrays
+
+
 def sum_squares(arrays):
     """Squared global L2 norm of several arrays: sum over arrays (in order) of sum(x^2)."""
     cdef double t = 0.0
-    for i, a in enumerate(arrays):
+    for a in _arrays(arrays):
         t += norm_pow(a, 2.0)
     return t
 
@@ -34,6 +41,7 @@ def sum_squares(arrays):
 def global_norm(arrays, double norm_type=2.0):
     """(sum over arrays of sum |x|^p)^(1/p); max |x| for p = inf. What clip_grad_norm_ returns."""
     cdef double t = 0.0, v
+    arrays = _arrays(arrays)
     if norm_type == INFINITY:
         for a in arrays:
             v = norm_pow(a, INFINITY)
