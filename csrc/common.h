@@ -154,6 +154,32 @@ static inline void fnn_philox(uint64_t ctr, uint32_t stream, uint64_t seed, uint
   }
   out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
+/* 16 consecutive Philox blocks j0 .. j0+15 at once, in a layout GCC vectorizes (one lane per block);
+ * out[4 l + k] = word k of block j0 + l, i.e. out[i] is the word of element 4 j0 + i. */
+static inline void fnn_philox16(uint64_t j0, uint32_t stream, uint64_t seed, uint32_t out[64]) {
+  uint32_t c0[16], c1[16], c2[16], c3[16];
+  for (int l = 0; l < 16; l++) {
+    uint64_t j = j0 + (uint64_t)l;
+    c0[l] = (uint32_t)j; c1[l] = (uint32_t)(j >> 32); c2[l] = stream; c3[l] = 0;
+  }
+  uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+  for (int r = 0; r < 10; r++) {
+#pragma omp simd
+    for (int l = 0; l < 16; l++) {
+      uint64_t p0 = (uint64_t)0xD2511F53u * c0[l], p1 = (uint64_t)0xCD9E8D57u * c2[l];
+      uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
+      c1[l] = (uint32_t)p1;
+      c3[l] = (uint32_t)p0;
+      c0[l] = n0;
+      c2[l] = n2;
+    }
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  for (int l = 0; l < 16; l++) {
+    out[4 * l] = c0[l]; out[4 * l + 1] = c1[l]; out[4 * l + 2] = c2[l]; out[4 * l + 3] = c3[l];
+  }
+}
 /* 24 random bits as a uniform in [0, 1), exact in float and double. */
 #define FNN_U24(r) ((double)((r) >> 8) * (1.0 / 16777216.0))
 

@@ -77,37 +77,53 @@ static inline float fnn_softplusf(float x) {
   return x != x ? x : r;
 }
 
-/* tanh: odd polynomial below 0.625 (Cephes), 1 - 2/(e^2|x| + 1) above. */
+/* tanh: odd/even rational minimax fit on [-7.9, 7.9] (the form Eigen uses), one division and no
+ * exp; |x| < 4e-4 returns x, where tanh x = x to float precision. */
 static inline float fnn_tanhf(float x) {
-  float ax = fabsf(x);
-  float z = x * x;
-  float p = ((((-5.70498872745E-3f * z + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z +
-              1.33314422036E-1f) * z - 3.33332819422E-1f) * z * x + x;
-  float q = 1.0f - 2.0f / (fnn_expf(2.0f * ax) + 1.0f);
-  q = x < 0.0f ? -q : q;
-  return ax < 0.625f ? p : q;
+  float c = x < -7.90531110763549805f ? -7.90531110763549805f
+                                      : (x > 7.90531110763549805f ? 7.90531110763549805f : x);
+  float x2 = c * c;
+  float p = -2.76076847742355e-16f;
+  p = p * x2 + 2.00018790482477e-13f;
+  p = p * x2 - 8.60467152213735e-11f;
+  p = p * x2 + 5.12229709037114e-08f;
+  p = p * x2 + 1.48572235717979e-05f;
+  p = p * x2 + 6.37261928875436e-04f;
+  p = p * x2 + 4.89352455891786e-03f;
+  p = p * c;
+  float q = 1.19825839466702e-06f;
+  q = q * x2 + 1.18534705686654e-04f;
+  q = q * x2 + 2.26843463243900e-03f;
+  q = q * x2 + 4.89352518554385e-03f;
+  float r = p / q;
+  r = fabsf(x) < 0.0004f ? x : r;
+  return x != x ? x : r;
 }
 
-/* erfc for z >= 0 (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7 everywhere). */
-static inline float fnn_erfcf_pos(float z) {
-  float t = 1.0f / (1.0f + 0.5f * z);
-  float p = -0.82215223f + t * 0.17087277f;
-  p = 1.48851587f + t * p;
-  p = -1.13520398f + t * p;
-  p = 0.27886807f + t * p;
-  p = -0.18628806f + t * p;
-  p = 0.09678418f + t * p;
-  p = 0.37409196f + t * p;
-  p = 1.00002368f + t * p;
-  p = -1.26551223f + t * p;
-  return t * fnn_expf(-z * z + p);
+/* erf: odd/even rational minimax fit on [-4, 4] (Eigen's float erf), +-1 beyond; no exp. */
+static inline float fnn_erff(float x) {
+  float c = x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x);
+  float x2 = c * c;
+  float p = -2.72614225801306e-10f;
+  p = p * x2 + 2.77068142495902e-08f;
+  p = p * x2 - 2.10102402082508e-06f;
+  p = p * x2 - 5.69250639462346e-05f;
+  p = p * x2 - 7.34990630326855e-04f;
+  p = p * x2 - 2.95459980854025e-03f;
+  p = p * x2 - 1.60960333262415e-02f;
+  p = p * c;
+  float q = -1.45660718464996e-05f;
+  q = q * x2 - 2.13374055278905e-04f;
+  q = q * x2 - 1.68282697438203e-03f;
+  q = q * x2 - 7.37332916720468e-03f;
+  q = q * x2 - 1.42647390514189e-02f;
+  float r = p / q;
+  return x != x ? x : r;
 }
 
-/* Standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, accurate in both tails. */
-static inline float fnn_phif(float x) {
-  float h = 0.5f * fnn_erfcf_pos(fabsf(x) * 0.70710678118654752f);
-  return x < 0.0f ? h : 1.0f - h;
-}
+/* Standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2. Max abs error of x Phi(x) on [-10, 10]:
+ * 1.4e-6, PyTorch's float GELU 1.2e-6 (measured against scipy in float64). */
+static inline float fnn_phif(float x) { return 0.5f + 0.5f * fnn_erff(x * 0.70710678118654752f); }
 static inline double fnn_phi(double x) { return 0.5 * erfc(-x * 0.70710678118654752); }
 static inline double fnn_softplus(double x) {
   return (x > 0.0 ? x : 0.0) + log1p(exp(-fabs(x))) + (x != x ? x : 0.0);

@@ -1,0 +1,61 @@
+"""The `fastnn` command: info (what this build can do) and bench (kernels vs NumPy and PyTorch)."""
+import argparse
+import sys
+
+
+def cmd_info(args):
+    import numpy as np
+    import scipy
+
+    import fastnn
+    from fastnn._ext import _runtime
+
+    b = _runtime.build_info()
+    print(f"fastnn {fastnn.__version__}")
+    print(f"  OpenMP:        {'on' if b['openmp'] else 'OFF (serial build)'}")
+    print(f"  threads:       {fastnn.get_num_threads()} (fastnn kernels; OpenMP max {b['omp_max_threads']})")
+    print(f"  SIMD clones:   {', '.join(b['simd_clones'])}")
+    print(f"  SIMD selected: {b['simd_selected']}")
+    try:
+        from threadpoolctl import threadpool_info
+
+        for d in threadpool_info():
+            print(f"  {d.get('user_api', '?'):13s}: {d.get('internal_api')} {d.get('version')}, "
+                  f"{d.get('num_threads')} threads ({d.get('filepath')})")
+    except ImportError:
+        print("  BLAS:          threadpoolctl not installed")
+    print(f"  compiler:      {b['compiler']}")
+    print(f"  flags:         {b['flags']}")
+    print(f"  numpy {np.__version__}, scipy {scipy.__version__}, python {sys.version.split()[0]}")
+    return 0
+
+
+def cmd_bench(args):
+    import numpy as np
+
+    from fastnn import benchmark
+
+    threads = [int(t) for t in args.threads.split(",")] if args.threads else None
+    benchmark.run(sizes=args.sizes, threads=threads, only=args.only,
+                  dtype=np.float64 if args.dtype == "float64" else np.float32,
+                  reps=args.reps, json_path=args.json)
+    return 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="fastnn", description="fastnn: fast CPU neural-network training")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("info", help="what this build can do (OpenMP, SIMD, BLAS, threads)")
+    b = sub.add_parser("bench", help="time the kernels against NumPy and PyTorch")
+    b.add_argument("--sizes", nargs="+", default=["64K", "1M", "16M"], choices=["64K", "1M", "16M"])
+    b.add_argument("--threads", default=None, help="comma-separated thread counts (default: 1 and all)")
+    b.add_argument("--only", nargs="+", default=None, help="ops whose name contains one of these")
+    b.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    b.add_argument("--reps", type=int, default=None)
+    b.add_argument("--json", default="fastnn-bench.json", help="where to write the JSON results")
+    args = p.parse_args(argv)
+    return {"info": cmd_info, "bench": cmd_bench}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
