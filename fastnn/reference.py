@@ -156,9 +156,10 @@ def prelu(x, weight, *, out=None):
     return _out(np.where(x < 0, _channel_weight(x, weight) * x, x), out)
 
 
-def prelu_backward(grad_out, x, weight, *, need_input_grad=True, grad_weight=None, accumulate=False):
+def prelu_backward(grad_out, x, weight, *, need_input_grad=True, grad_weight=None, accumulate=False,
+                   grad_input=None):
     w = _channel_weight(x, weight)
-    gx = np.where(x > 0, grad_out, w * grad_out) if need_input_grad else None
+    gx = _out(np.where(x > 0, grad_out, w * grad_out), grad_input) if need_input_grad else None
     contrib = np.where(x > 0, 0, x * grad_out)
     if np.asarray(weight).size == 1:
         gw = np.array([contrib.sum()], dtype=x.dtype).reshape(np.shape(weight))
@@ -244,7 +245,7 @@ def batch_norm_stats(x):
 
 
 def batch_norm(x, weight, bias, running_mean, running_var, *, training, momentum=0.1, eps=1e-5,
-               out=None, return_stats=False):
+               out=None, return_stats=False, save_mean=None, save_invstd=None):
     ax, bs = _axes(x), _bshape(x)
     if training or running_mean is None:
         mean, var = x.mean(axis=ax), x.var(axis=ax)
@@ -262,12 +263,12 @@ def batch_norm(x, weight, bias, running_mean, running_var, *, training, momentum
         y = y + bias.reshape(bs)
     y = _out(y.astype(x.dtype, copy=False), out)
     if return_stats:
-        return y, mean.astype(x.dtype), invstd.astype(x.dtype)
+        return y, _out(mean.astype(x.dtype), save_mean), _out(invstd.astype(x.dtype), save_invstd)
     return y
 
 
 def batch_norm_backward(grad_out, x, weight, mean, invstd, *, training=True, need_input_grad=True,
-                        grad_weight=None, grad_bias=None, accumulate=False):
+                        grad_weight=None, grad_bias=None, accumulate=False, grad_input=None):
     ax, bs = _axes(x), _bshape(x)
     xhat = (x - mean.reshape(bs)) * invstd.reshape(bs)
     gb = grad_out.sum(axis=ax)
@@ -280,7 +281,7 @@ def batch_norm_backward(grad_out, x, weight, mean, invstd, *, training=True, nee
             gx = w * invstd.reshape(bs) * (grad_out - gb.reshape(bs) / m - xhat * gw.reshape(bs) / m)
         else:
             gx = grad_out * w * invstd.reshape(bs)
-        gx = gx.astype(x.dtype, copy=False)
+        gx = _out(gx.astype(x.dtype, copy=False), grad_input)
     if grad_weight is not None:
         gw = _out(grad_weight + gw if accumulate else gw, grad_weight)
     if grad_bias is not None:
@@ -321,43 +322,44 @@ def _reduce(v, reduction, n):
     return s
 
 
-def cross_entropy(logits, target, *, reduction="mean", label_smoothing=0.0, return_grad=False):
+def cross_entropy(logits, target, *, reduction="mean", label_smoothing=0.0, return_grad=False,
+                  grad=None):
     n, c = logits.shape
     target = np.asarray(target)
     lsm = log_softmax(logits)
     eps = label_smoothing
     rows = -(1 - eps) * lsm[np.arange(n), target] - eps / c * lsm.sum(axis=1)
     loss = _reduce(rows, reduction, n)
-    if not return_grad:
+    if not return_grad and grad is None:
         return loss
     g = np.exp(lsm) - eps / c
     g[np.arange(n), target] -= 1 - eps
     if reduction == "mean":
         g = g / n
-    return loss, g.astype(logits.dtype, copy=False)
+    return loss, _out(g.astype(logits.dtype, copy=False), grad)
 
 
-def _pair(rows, grad, reduction, return_grad, n):
+def _pair(rows, g, reduction, return_grad, n, grad=None):
     loss = _reduce(rows, reduction, n)
-    if not return_grad:
+    if not return_grad and grad is None:
         return loss
-    return loss, (grad / max(n, 1) if reduction == "mean" else grad).astype(rows.dtype, copy=False)
+    return loss, _out((g / max(n, 1) if reduction == "mean" else g).astype(rows.dtype, copy=False), grad)
 
 
-def mse_loss(input, target, *, reduction="mean", return_grad=False):
+def mse_loss(input, target, *, reduction="mean", return_grad=False, grad=None):
     d = input - target
-    return _pair(d * d, 2 * d, reduction, return_grad, input.size)
+    return _pair(d * d, 2 * d, reduction, return_grad, input.size, grad)
 
 
-def l1_loss(input, target, *, reduction="mean", return_grad=False):
+def l1_loss(input, target, *, reduction="mean", return_grad=False, grad=None):
     d = input - target
-    return _pair(np.abs(d), np.sign(d), reduction, return_grad, input.size)
+    return _pair(np.abs(d), np.sign(d), reduction, return_grad, input.size, grad)
 
 
-def binary_cross_entropy_with_logits(input, target, *, reduction="mean", return_grad=False):
+def binary_cross_entropy_with_logits(input, target, *, reduction="mean", return_grad=False, grad=None):
     x = input
     rows = np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x)))
-    return _pair(rows, 1 / (1 + np.exp(-x)) - target, reduction, return_grad, x.size)
+    return _pair(rows, 1 / (1 + np.exp(-x)) - target, reduction, return_grad, x.size, grad)
 
 
 # ---- optimizer updates (multi-pass NumPy, as torch.optim's documented algorithms) ----

@@ -1,6 +1,7 @@
 """Test helpers: tolerances per dtype, central finite differences in float64, shapes, subprocess runs."""
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import numpy as np
@@ -52,6 +53,8 @@ def assert_grad_close(analytic, numeric, rtol=1e-6):
 
 
 def run_python(code, timeout=120):
-    """Run code in a fresh interpreter (for inputs that could crash the process)."""
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=timeout)
+    """Run code in a fresh interpreter (for inputs that could crash the process), from a temporary
+    directory so that it imports the installed fastnn, never the source tree's."""
+    with tempfile.TemporaryDirectory() as d:
+        return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                              text=True, timeout=timeout, cwd=d)

@@ -161,7 +161,8 @@ def prelu(x, weight, *, out=None):
         fnn_prelu(dt, px, pw, py, N, C, S, wc, nt)
     return y
 
-def prelu_backward(grad_out, x, weight, *, need_input_grad=True, grad_weight=None, accumulate=False):
+def prelu_backward(grad_out, x, weight, *, need_input_grad=True, grad_weight=None, accumulate=False,
+                   grad_input=None):
     """Returns (grad_x or None, grad_weight): grad_x = grad_out where x > 0 else a * grad_out;
     grad_weight[c] = sum over x[:, c] < 0 of x * grad_out (summed over all for one shared weight).
     With grad_weight= given, writes into it (adds when accumulate=True)."""
@@ -174,7 +175,10 @@ def prelu_backward(grad_out, x, weight, *, need_input_grad=True, grad_weight=Non
     cdef cnp.ndarray dw = arr_out(grad_weight, "grad_weight", wa, "weight")
     if grad_weight is None and accumulate:
         raise ValueError("accumulate: needs grad_weight= to add into")
-    cdef cnp.ndarray dx = arr_out(None, "", xa, "x") if need_input_grad else None
+    cdef cnp.ndarray dx = arr_out(grad_input, "grad_input", xa, "x") if need_input_grad else None
+    if dx is not None:
+        no_alias(dx, "grad_input", xa, "x", False)
+        no_alias(dx, "grad_input", ga, "grad_out", True)
     cdef int dt = dtype_code(xa, "x"), nt = get_threads(), rc, acc = 1 if accumulate else 0
     cdef void *pdx = cnp.PyArray_DATA(dx) if dx is not None else NULL
     cdef void *pg = cnp.PyArray_DATA(ga)

@@ -77,13 +77,15 @@ def log_softmax_backward(grad_out, y, *, out=None):
     return _softmax_bwd(grad_out, y, 1, out)
 
 
-def cross_entropy(logits, target, *, reduction="mean", double label_smoothing=0.0, return_grad=False):
+def cross_entropy(logits, target, *, reduction="mean", double label_smoothing=0.0, return_grad=False,
+                  grad=None):
     """Softmax cross-entropy from logits (N, C) and integer class targets (N,), fused and stable.
 
     loss_i = logsumexp(x_i) - (1 - eps) x_i[t_i] - eps/C sum_j x_ij   (eps = label_smoothing)
     'mean' divides the sum by N. With return_grad=True returns (loss, grad_logits), grad =
     (softmax(x) - (1 - eps) onehot(t) - eps/C) / N for 'mean' (no /N for 'sum' and 'none').
-    'none' returns the per-row losses (an array of the logits' dtype)."""
+    'none' returns the per-row losses (an array of the logits' dtype). grad= gives the buffer for
+    the gradient (implies return_grad)."""
     cdef int red = _reduction(reduction)
     cdef cnp.ndarray xa = arr_in(logits, "logits")
     if cnp.PyArray_NDIM(xa) != 2:
@@ -103,50 +105,58 @@ def cross_entropy(logits, target, *, reduction="mean", double label_smoothing=0.
     for i in range(N):
         if pt[i] < 0 or <size_t>pt[i] >= C:
             raise ValueError(f"target: class index {pt[i]} at position {i} is outside [0, {C})")
-    cdef cnp.ndarray grad = arr_out(None, "", xa, "logits") if return_grad else None
+    return_grad = return_grad or grad is not None
+    cdef cnp.ndarray ga = arr_out(grad, "grad", xa, "logits") if return_grad else None
+    if ga is not None:
+        no_alias(ga, "grad", xa, "logits", False)
     cdef cnp.npy_intp dims[1]
     dims[0] = N
     cdef cnp.ndarray rows = cnp.PyArray_EMPTY(1, dims, cnp.PyArray_TYPE(xa), 0) if red == 0 else None
     cdef int dt = dtype_code(xa, "logits"), nt = get_threads(), rc
     cdef double loss = 0.0
     cdef void *px = cnp.PyArray_DATA(xa)
-    cdef void *pg = cnp.PyArray_DATA(grad) if grad is not None else NULL
+    cdef void *pg = cnp.PyArray_DATA(ga) if ga is not None else NULL
     cdef void *pr = cnp.PyArray_DATA(rows) if rows is not None else NULL
     with nogil:
         rc = fnn_cross_entropy(dt, px, pt, N, C, red, label_smoothing, &loss, pr, pg, nt)
     check_rc(rc)
     result = rows if red == 0 else loss
-    return (result, grad) if return_grad else result
+    return (result, ga) if return_grad else result
 
 
-cdef object _pair(int op, object pred, str pname, object target, object reduction, bint return_grad):
+cdef object _pair(int op, object pred, str pname, object target, object reduction, bint return_grad,
+                  object grad=None):
     cdef int red = _reduction(reduction)
     cdef cnp.ndarray pa = arr_in(pred, pname)
     cdef cnp.ndarray ta = arr_like(target, "target", pa, pname)
-    cdef cnp.ndarray grad = arr_out(None, "", pa, pname) if return_grad else None
+    return_grad = return_grad or grad is not None
+    cdef cnp.ndarray gbuf = arr_out(grad, "grad", pa, pname) if return_grad else None
+    if gbuf is not None:
+        no_alias(gbuf, "grad", pa, pname, False)
+        no_alias(gbuf, "grad", ta, "target", False)
     cdef cnp.ndarray elems = arr_out(None, "", pa, pname) if red == 0 else None
     cdef int dt = dtype_code(pa, pname), nt = get_threads(), rc
     cdef double loss = 0.0
     cdef size_t n = cnp.PyArray_SIZE(pa)
     cdef void *pp = cnp.PyArray_DATA(pa)
     cdef void *pt = cnp.PyArray_DATA(ta)
-    cdef void *pg = cnp.PyArray_DATA(grad) if grad is not None else NULL
+    cdef void *pg = cnp.PyArray_DATA(gbuf) if gbuf is not None else NULL
     cdef void *pe = cnp.PyArray_DATA(elems) if elems is not None else NULL
     with nogil:
         rc = fnn_pair_loss(op, dt, pp, pt, n, red, &loss, pe, pg, nt)
     check_rc(rc)
     result = elems if red == 0 else loss
-    return (result, grad) if return_grad else result
+    return (result, gbuf) if return_grad else result
 
 
-def mse_loss(input, target, *, reduction="mean", return_grad=False):
+def mse_loss(input, target, *, reduction="mean", return_grad=False, grad=None):
     """sum or mean of (input - target)^2; grad = 2 (input - target) (/ n for 'mean')."""
-    return _pair(FNN_MSE, input, "input", target, reduction, return_grad)
+    return _pair(FNN_MSE, input, "input", target, reduction, return_grad, grad)
 
-def l1_loss(input, target, *, reduction="mean", return_grad=False):
+def l1_loss(input, target, *, reduction="mean", return_grad=False, grad=None):
     """sum or mean of |input - target|; grad = sign(input - target) (/ n for 'mean')."""
-    return _pair(FNN_L1, input, "input", target, reduction, return_grad)
+    return _pair(FNN_L1, input, "input", target, reduction, return_grad, grad)
 
-def binary_cross_entropy_with_logits(input, target, *, reduction="mean", return_grad=False):
+def binary_cross_entropy_with_logits(input, target, *, reduction="mean", return_grad=False, grad=None):
     """sum or mean of log(1 + e^x) - x t, computed stably; grad = sigmoid(x) - t (/ n for 'mean')."""
-    return _pair(FNN_BCE_LOGITS, input, "input", target, reduction, return_grad)
+    return _pair(FNN_BCE_LOGITS, input, "input", target, reduction, return_grad, grad)

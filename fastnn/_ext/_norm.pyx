@@ -63,7 +63,7 @@ def batch_norm_stats(x):
 
 
 def batch_norm(x, weight, bias, running_mean, running_var, *, training, double momentum=0.1,
-               double eps=1e-5, out=None, return_stats=False):
+               double eps=1e-5, out=None, return_stats=False, save_mean=None, save_invstd=None):
     """Batch normalization with PyTorch's semantics.
 
     training: mean, var = batch statistics of x (biased var) per channel; running_mean and
@@ -71,7 +71,8 @@ def batch_norm(x, weight, bias, running_mean, running_var, *, training, double m
     variance var * M / (M - 1), M = N * prod(shape[2:]). Eval: the running statistics are used (batch
     statistics when they are None, as PyTorch does without tracked stats).
     y = (x - mean) / sqrt(var + eps) * weight + bias (weight, bias may be None).
-    return_stats=True returns (y, save_mean, save_invstd), what batch_norm_backward needs.
+    return_stats=True returns (y, save_mean, save_invstd), what batch_norm_backward needs (written
+    into save_mean=/save_invstd= when given).
     """
     cdef cnp.ndarray xa = arr_in(x, "x")
     cdef size_t N, C, S
@@ -97,8 +98,8 @@ def batch_norm(x, weight, bias, running_mean, running_var, *, training, double m
             no_alias(y, "out", a, nm, False)
     cdef cnp.npy_intp dims[1]
     dims[0] = C
-    cdef cnp.ndarray sm = new_like(xa, 1, dims)
-    cdef cnp.ndarray si = new_like(xa, 1, dims)
+    cdef cnp.ndarray sm = _chan(save_mean, "save_mean", xa, C, True) if save_mean is not None else new_like(xa, 1, dims)
+    cdef cnp.ndarray si = _chan(save_invstd, "save_invstd", xa, C, True) if save_invstd is not None else new_like(xa, 1, dims)
     cdef int dt = dtype_code(xa, "x"), nt = get_threads(), rc
     cdef void *px = cnp.PyArray_DATA(xa)
     cdef void *pw = _ptr(w)
@@ -121,7 +122,7 @@ def batch_norm(x, weight, bias, running_mean, running_var, *, training, double m
 
 
 def batch_norm_backward(grad_out, x, weight, mean, invstd, *, training=True, need_input_grad=True,
-                        grad_weight=None, grad_bias=None, accumulate=False):
+                        grad_weight=None, grad_bias=None, accumulate=False, grad_input=None):
     """Gradients of batch_norm. mean, invstd: the statistics the forward used (its return_stats
     output in training; running_mean and 1/sqrt(running_var + eps) in eval).
 
@@ -144,7 +145,10 @@ def batch_norm_backward(grad_out, x, weight, mean, invstd, *, training=True, nee
     dims[0] = C
     cdef cnp.ndarray dwt = _chan(grad_weight, "grad_weight", xa, C, True) if grad_weight is not None else new_like(xa, 1, dims)
     cdef cnp.ndarray dbs = _chan(grad_bias, "grad_bias", xa, C, True) if grad_bias is not None else new_like(xa, 1, dims)
-    cdef cnp.ndarray dx = arr_out(None, "", xa, "x") if need_input_grad else None
+    cdef cnp.ndarray dx = arr_out(grad_input, "grad_input", xa, "x") if need_input_grad else None
+    if dx is not None:
+        no_alias(dx, "grad_input", xa, "x", False)
+        no_alias(dx, "grad_input", ga, "grad_out", True)
     cdef int dt = dtype_code(xa, "x"), nt = get_threads(), rc
     cdef void *pg = cnp.PyArray_DATA(ga)
     cdef void *px = cnp.PyArray_DATA(xa)
