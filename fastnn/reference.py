@@ -35,13 +35,14 @@ def linear(x, weight, bias=None, *, out=None):
 
 
 def linear_backward(grad_out, x, weight, *, need_input_grad=True, need_bias_grad=True,
-                    grad_input=None, grad_weight=None, grad_bias=None, accumulate=False):
+                    need_weight_grad=True, grad_input=None, grad_weight=None, grad_bias=None,
+                    accumulate=False):
     g2 = grad_out.reshape(-1, weight.shape[0])
     x2 = x.reshape(-1, weight.shape[1])
-    gw = g2.T @ x2
+    gw = g2.T @ x2 if need_weight_grad else None
     gb = g2.sum(axis=0) if need_bias_grad else None
-    gx = (grad_out @ weight) if need_input_grad else None
-    if grad_weight is not None:
+    gx = _out(grad_out @ weight, grad_input) if need_input_grad else None
+    if gw is not None and grad_weight is not None:
         gw = _out(grad_weight + gw if accumulate else gw, grad_weight)
     if gb is not None and grad_bias is not None:
         gb = _out(grad_bias + gb if accumulate else gb, grad_bias)

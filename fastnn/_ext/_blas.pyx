@@ -139,10 +139,12 @@ def linear(x, weight, bias=None, *, out=None):
 
 
 def linear_backward(grad_out, x, weight, *, need_input_grad=True, need_bias_grad=True,
-                    grad_input=None, grad_weight=None, grad_bias=None, bint accumulate=False):
+                    bint need_weight_grad=True, grad_input=None, grad_weight=None, grad_bias=None,
+                    bint accumulate=False):
     """Gradients of y = x @ W.T + b: grad_x = g @ W, grad_W = g.T @ x, grad_b = sum of g over rows.
-    Returns (grad_x or None, grad_weight, grad_bias or None). Into grad_weight=/grad_bias= when
-    given, added onto them when accumulate=True (GEMM beta = 1: no temporary)."""
+    Returns (grad_x or None, grad_weight or None, grad_bias or None). Into grad_weight=/grad_bias=
+    when given, added onto them when accumulate=True (GEMM beta = 1: no temporary).
+    need_weight_grad=False skips the weight GEMM (a frozen layer)."""
     cdef cnp.ndarray X = arr_in(x, "x")
     cdef cnp.ndarray W = arr_in(weight, "weight")
     check_dtype(W, "weight", X, "x")
@@ -153,10 +155,12 @@ def linear_backward(grad_out, x, weight, *, need_input_grad=True, need_bias_grad
     oshape = (<object>X).shape[:-1] + (O,)
     if (<object>G).shape != oshape:
         raise ValueError(f"grad_out: expected shape {oshape}, got {(<object>G).shape}")
-    if accumulate and (grad_weight is None or (need_bias_grad and grad_bias is None)):
+    if accumulate and ((need_weight_grad and grad_weight is None) or (need_bias_grad and grad_bias is None)):
         raise ValueError("accumulate: needs grad_weight= (and grad_bias=) to add into")
-    cdef cnp.ndarray dW = arr_inplace(grad_weight, "grad_weight", W, "weight") if grad_weight is not None \
-        else np.empty((O, I), dtype=(<object>X).dtype)
+    cdef cnp.ndarray dW = None
+    if need_weight_grad:
+        dW = arr_inplace(grad_weight, "grad_weight", W, "weight") if grad_weight is not None \
+            else np.empty((O, I), dtype=(<object>X).dtype)
     cdef cnp.ndarray dB = None
     if need_bias_grad:
         if grad_bias is not None:
@@ -170,21 +174,24 @@ def linear_backward(grad_out, x, weight, *, need_input_grad=True, need_bias_grad
     if need_input_grad:
         dX = arr_out(grad_input, "grad_input", X, "x")
         for arr, nm in ((G, "grad_out"), (W, "weight"), (dW, "grad_weight")):
-            no_alias(dX, "grad_input", arr, nm, False)
-    for arr, nm in ((G, "grad_out"), (X, "x"), (W, "weight")):
-        no_alias(dW, "grad_weight", arr, nm, False)
+            if arr is not None:
+                no_alias(dX, "grad_input", arr, nm, False)
+    if dW is not None:
+        for arr, nm in ((G, "grad_out"), (X, "x"), (W, "weight")):
+            no_alias(dW, "grad_weight", arr, nm, False)
     cdef int dt = dtype_code(X, "x"), nt = get_threads(), rc = 0
     cdef const void *pg = cnp.PyArray_DATA(G)
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(W)
-    cdef void *pdw = cnp.PyArray_DATA(dW)
+    cdef void *pdw = cnp.PyArray_DATA(dW) if dW is not None else NULL
     cdef void *pdb = cnp.PyArray_DATA(dB) if dB is not None else NULL
     cdef void *pdx = cnp.PyArray_DATA(dX) if dX is not None else NULL
     cdef double beta = 1.0 if accumulate else 0.0
     with nogil:
-        if N == 0 and not accumulate:
-            fnn_scale_(dt, pdw, <size_t>O * I, 0.0, 1)
-        gemm_rm(dt, True, False, O, I, N, 1.0, pg, _ld(O), px, _ld(I), beta, pdw, _ld(I))
+        if pdw != NULL:
+            if N == 0 and not accumulate:
+                fnn_scale_(dt, pdw, <size_t>O * I, 0.0, 1)
+            gemm_rm(dt, True, False, O, I, N, 1.0, pg, _ld(O), px, _ld(I), beta, pdw, _ld(I))
         if pdb != NULL:
             rc = fnn_channel_sum(dt, pg, pdb, N, O, 1, 1 if accumulate else 0, nt)
         if pdx != NULL:

@@ -1,0 +1,204 @@
+"""Activation modules (PyTorch names and defaults). The course's ranking for deep nets:
+ELU > LeakyReLU variants > ReLU > tanh > sigmoid; LeakyReLU is the fastest at run time, RReLU helps
+against overfitting, PReLU suits large training sets."""
+import numpy as np
+
+from .. import ops
+from .._random import default_generator, stream_seed
+from .module import Module
+from .parameter import Parameter
+
+
+class _Elementwise(Module):
+    """y = f(x); backward from the input x, or from the output y when _from_output."""
+
+    _from_output = False
+
+    def _args(self):
+        return ()
+
+    def forward(self, x):
+        x = np.asarray(x)
+        y = self._buf("y", x.shape, x.dtype)
+        type(self)._f(x, *self._args(), out=y)
+        self._v = y if self._from_output else x
+        return y
+
+    def backward(self, grad_out, need_input_grad=True):
+        gx = self._buf("gx", grad_out.shape, grad_out.dtype)
+        type(self)._b(grad_out, self._v, *self._args(), out=gx)
+        return gx
+
+
+class Sigmoid(_Elementwise):
+    """sigma(x) = 1 / (1 + e^-x). Saturates at 0 and 1: the vanishing-gradient culprit."""
+    _f, _b, _from_output = ops.sigmoid, ops.sigmoid_backward, True
+
+
+class Tanh(_Elementwise):
+    """tanh(x)."""
+    _f, _b, _from_output = ops.tanh, ops.tanh_backward, True
+
+
+class ReLU(_Elementwise):
+    """max(0, x). Units whose input stays negative stop learning (dying ReLU)."""
+    _f, _b = ops.relu, ops.relu_backward
+
+
+class LeakyReLU(_Elementwise):
+    """max(alpha x, x), alpha = negative_slope (default 0.01)."""
+    _f, _b = ops.leaky_relu, ops.leaky_relu_backward
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def _args(self):
+        return (self.negative_slope,)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(_Elementwise):
+    """alpha (e^x - 1) for x < 0, x otherwise (alpha = 1)."""
+    _f, _b = ops.elu, ops.elu_backward
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def _args(self):
+        return (self.alpha,)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class SELU(_Elementwise):
+    """scale * ELU_alpha(x), alpha = 1.67326..., scale = 1.05070... (self-normalizing)."""
+    _f, _b = ops.selu, ops.selu_backward
+
+
+class SiLU(_Elementwise):
+    """x * sigmoid(x)."""
+    _f, _b = ops.silu, ops.silu_backward
+
+
+class GELU(Module):
+    """x Phi(x); approximate='tanh' uses the tanh form."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        x = np.asarray(x)
+        y = self._buf("y", x.shape, x.dtype)
+        self._x = x
+        return ops.gelu(x, approximate=self.approximate, out=y)
+
+    def backward(self, grad_out, need_input_grad=True):
+        gx = self._buf("gx", grad_out.shape, grad_out.dtype)
+        return ops.gelu_backward(grad_out, self._x, approximate=self.approximate, out=gx)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class Softplus(_Elementwise):
+    """log(1 + e^(beta x)) / beta, linear above threshold."""
+    _f, _b = ops.softplus, ops.softplus_backward
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        if not beta > 0:
+            raise ValueError(f"beta: expected > 0, got {beta}")
+        self.beta, self.threshold = float(beta), float(threshold)
+
+    def _args(self):
+        return (self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class _Random(Module):
+    """A layer with a counter-based random stream: a base seed drawn from the global generator at
+    construction (or set by manual_seed), and one Philox key per training call."""
+
+    def __init__(self):
+        super().__init__()
+        self._base = default_generator.next_seed()
+        self._calls = 0
+
+    def manual_seed(self, seed):
+        self._base = int(seed) & ((1 << 64) - 1)
+        self._calls = 0
+        return self
+
+    def _next(self):
+        self._calls += 1
+        return stream_seed(self._base, self._calls)
+
+
+class RReLU(_Random):
+    """Randomized leaky ReLU (Xu et al. 2015): slope a ~ U(lower, upper) per element while training
+    (regenerated in backward from the same key, never stored), (lower + upper) / 2 in eval."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3):
+        super().__init__()
+        if not 0 <= lower <= upper:
+            raise ValueError(f"lower, upper: expected 0 <= lower <= upper, got {lower}, {upper}")
+        self.lower, self.upper = float(lower), float(upper)
+
+    def forward(self, x):
+        x = np.asarray(x)
+        y = self._buf("y", x.shape, x.dtype)
+        self._x, self._tr = x, self.training
+        self._seed = self._next() if self.training else 0
+        return ops.rrelu(x, self.lower, self.upper, training=self._tr, seed=self._seed, out=y)
+
+    def backward(self, grad_out, need_input_grad=True):
+        gx = self._buf("gx", grad_out.shape, grad_out.dtype)
+        return ops.rrelu_backward(grad_out, self._x, self.lower, self.upper, training=self._tr,
+                                  seed=self._seed, out=gx)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}"
+
+
+class PReLU(Module):
+    """max(0, x) + a min(0, x) with a learned: one value, or num_parameters (one per channel, axis 1).
+    PyTorch's default init 0.25."""
+
+    def __init__(self, num_parameters=1, init=0.25, dtype=np.float32):
+        super().__init__()
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
+            raise ValueError(f"num_parameters: expected a positive int, got {num_parameters!r}")
+        self.num_parameters = int(num_parameters)
+        self.weight = Parameter(np.full(self.num_parameters, init, dtype), kind="norm")
+
+    def forward(self, x):
+        x = self._input(x, self.weight.dtype)
+        if self.num_parameters > 1 and (x.ndim < 2 or x.shape[1] != self.num_parameters):
+            raise ValueError(f"PReLU(num_parameters={self.num_parameters}) got input of shape {x.shape}; "
+                             f"expected {self.num_parameters} channels on axis 1")
+        y = self._buf("y", x.shape, x.dtype)
+        self._x = x
+        return ops.prelu(x, self.weight.data, out=y)
+
+    def backward(self, grad_out, need_input_grad=True):
+        w = self.weight
+        gx = self._buf("gx", grad_out.shape, grad_out.dtype) if need_input_grad else None
+        if w.requires_grad:
+            ops.prelu_backward(grad_out, self._x, w.data, need_input_grad=need_input_grad,
+                               grad_weight=w.grad, accumulate=True, grad_input=gx)
+        elif need_input_grad:
+            ops.prelu_backward(grad_out, self._x, w.data, grad_input=gx)
+        return gx
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
