@@ -22,7 +22,7 @@ FAMILIES = {
     "_loss": ["loss"],
     "_optim": ["optim"],
     "_reduce": ["reduce"],
-    "_blas": ["reduce", "norm"],
+    "_blas": ["gemm", "reduce", "norm"],
 }
 
 

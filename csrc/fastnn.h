@@ -90,6 +90,11 @@ int fnn_clamp_(int dtype, void *x, size_t n, double lo, double hi, int nt);
 /* y[i, :] = b for every row (before a GEMM with beta = 1). */
 int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt);
 
+/* ---- gemm (gemm.c): row-major C = alpha op(A) op(B) + beta C, split over nt threads, each block one
+ * call of `fn` (sgemm/dgemm from scipy's BLAS, which must then run single-threaded) ---- */
+int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
+             int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt);
+
 /* ---- runtime (runtime.c) ---- */
 int fnn_has_openmp(void);
 int fnn_omp_max_threads(void);

@@ -21,13 +21,33 @@ def default_num_threads():
         return os.cpu_count() or 1
 
 
+def _scipy_blas(controller):
+    """The BLAS library scipy's cython_blas calls (scipy's bundled OpenBLAS), if it can be told apart."""
+    import scipy
+
+    roots = (os.path.dirname(scipy.__file__), os.path.dirname(scipy.__file__) + ".libs")
+    libs = [lc for lc in controller.lib_controllers if lc.user_api == "blas"
+            and os.path.realpath(lc.filepath).startswith(tuple(os.path.realpath(r) for r in roots))]
+    return libs[0] if len(libs) == 1 else None
+
+
 def _limit_blas(n):
+    """One pool: pin scipy's BLAS to 1 thread and split products over fastnn's OpenMP team; when
+    scipy's BLAS cannot be identified, let BLAS thread itself (n threads) instead."""
     global _controller
     from threadpoolctl import ThreadpoolController
 
+    from ._ext import _blas
+
     if _controller is None:
         _controller = ThreadpoolController()
-    _controller.limit(limits=n, user_api="blas")
+    lib = _scipy_blas(_controller)
+    if lib is not None:
+        lib.set_num_threads(1)
+        _blas.set_split(True)
+    else:
+        _controller.limit(limits=n, user_api="blas")
+        _blas.set_split(False)
 
 
 def get_num_threads():
@@ -65,3 +85,4 @@ class set_num_threads:
 
 
 _runtime.set_kernel_threads(default_num_threads())
+_limit_blas(default_num_threads())

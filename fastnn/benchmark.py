@@ -21,19 +21,28 @@ from ._threads import default_num_threads, set_num_threads
 SIZES = {"64K": 1 << 16, "1M": 1 << 20, "16M": 1 << 24}
 
 
-def time_side_by_side(fns, reps, min_time=0.0):
-    """Median seconds of each callable in `fns` (a dict), run round-robin `reps` times each."""
+def time_side_by_side(fns, reps, min_time=0.0, block=8, skip=2, settle=0.0):
+    """Median seconds per call of each callable in `fns` (a dict), interleaved in blocks: each
+    candidate runs `block` consecutive calls in turn, and the first `skip` calls of every block are
+    dropped. (Strict call-by-call alternation is unfair: the idle-spinning worker threads one library
+    leaves behind steal the cores the next one needs -- torch at 2 threads measured 10x slower that
+    way.) `settle` seconds of sleep before each block let those threads time out (OpenBLAS's spin
+    for up to ~0.1 s after a GEMM). About `reps` timed calls per candidate, more if min_time asks."""
     for f in fns.values():
         f()  # warm-up: page faults, lazy init, thread pools
     times = {k: [] for k in fns}
+    keep = max(1, block - skip)
     t_end = time.perf_counter() + min_time
-    r = 0
-    while r < reps or time.perf_counter() < t_end:
+    while len(next(iter(times.values()))) < reps or time.perf_counter() < t_end:
         for k, f in fns.items():
-            t0 = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t0)
-        r += 1
+            if settle:
+                time.sleep(settle)
+            for i in range(block):
+                t0 = time.perf_counter()
+                f()
+                dt = time.perf_counter() - t0
+                if i >= block - keep:
+                    times[k].append(dt)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -228,7 +237,8 @@ def run(sizes=("64K", "1M", "16M"), threads=None, dtype=np.float32, only=None, r
                     if f_torch is not None:
                         fns["torch"] = f_torch
                     r = reps or (21 if n <= 1 << 16 else 11 if n <= 1 << 20 else 5)
-                    t = time_side_by_side(fns, r, min_time=0.05 if n <= 1 << 16 else 0.0)
+                    t = time_side_by_side(fns, r, min_time=0.05 if n <= 1 << 16 else 0.0,
+                                          settle=0.12 if name.startswith("linear") else 0.0)
                     row = {"op": name, "size": sname, "n": n, "threads": nt,
                            "fastnn_s": t["fastnn"], "numpy_s": t["numpy"], "torch_s": t.get("torch"),
                            "vs_numpy": t["numpy"] / t["fastnn"],

@@ -16,19 +16,26 @@ cnp.import_array()
 cdef int INT_MAX = 2147483647
 
 
+# True when scipy's BLAS was found and pinned to one thread (fastnn._threads): products are then
+# split over fastnn's own OpenMP team; else the BLAS library threads them itself.
+cdef bint _split = False
+
+
+def set_split(bint on):
+    global _split
+    _split = on
+
+
+def get_split():
+    return _split
+
+
 cdef void gemm_rm(int dt, bint ta, bint tb, int M, int N, int K, double alpha, const void *A,
                   int lda, const void *B, int ldb, double beta, void *C, int ldc) noexcept nogil:
     """Row-major C (M x N) = alpha op(A) op(B) + beta C; lda etc. are row lengths in memory."""
-    cdef char ca = b'T' if ta else b'N'
-    cdef char cb = b'T' if tb else b'N'
-    cdef float fa = <float>alpha, fb = <float>beta
-    if M == 0 or N == 0:
-        return
-    if dt == FNN_F32:
-        sgemm(&cb, &ca, &N, &M, &K, &fa, <float *>B, &ldb, <float *>A, &lda, &fb, <float *>C, &ldc)
-    else:
-        dgemm(&cb, &ca, &N, &M, &K, &alpha, <double *>B, &ldb, <double *>A, &lda, &beta,
-              <double *>C, &ldc)
+    cdef void *fn = <void *>sgemm if dt == FNN_F32 else <void *>dgemm
+    fnn_gemm(dt, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+             get_threads() if _split else 1)
 
 
 cdef int _dim(cnp.npy_intp v, str name) except -1:

@@ -59,6 +59,9 @@ cdef extern from "fastnn.h" nogil:
     int fnn_clamp_(int dtype, void *x, size_t n, double lo, double hi, int nt)
     int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt)
 
+    int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
+                 int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt)
+
     int fnn_has_openmp()
     int fnn_omp_max_threads()
     int fnn_simd_level()
