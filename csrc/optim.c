@@ -29,13 +29,13 @@ int fnn_rmsprop_step(int dtype, void *p, const void *g, void *sq, void *mbuf, vo
 }
 int fnn_adam_step(int dtype, void *p, const void *g, void *m, void *v, void *vmax, size_t n,
                   long step, double lr, double beta1, double beta2, double eps, double wd,
-                  int decoupled, double l1, int nt) {
+                  int decoupled, double l1, double l2, int nt) {
   return FNN_DISPATCH(dtype, adam,
-                      (p, g, m, v, vmax, n, step, lr, beta1, beta2, eps, wd, decoupled, l1, nt));
+                      (p, g, m, v, vmax, n, step, lr, beta1, beta2, eps, wd, decoupled, l1, l2, nt));
 }
 int fnn_nadam_step(int dtype, void *p, const void *g, void *m, void *v, size_t n, double beta1,
                    double beta2, double bc2, double cg, double cm, double eps, double wd,
-                   int decoupled, double lr, double l1, int nt) {
+                   int decoupled, double lr, double l1, double l2, int nt) {
   return FNN_DISPATCH(dtype, nadam,
-                      (p, g, m, v, n, beta1, beta2, bc2, cg, cm, eps, wd, decoupled, lr, l1, nt));
+                      (p, g, m, v, n, beta1, beta2, bc2, cg, cm, eps, wd, decoupled, lr, l1, l2, nt));
 }

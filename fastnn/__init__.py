@@ -21,8 +21,8 @@ finally:
     if _spin:
         del _os.environ["GOMP_SPINCOUNT"]
 
-from . import nn, ops, reference
+from . import nn, ops, optim, reference, regularizers
 from ._random import manual_seed
 from ._threads import get_num_threads, set_num_threads
 
-__all__ = ["nn", "ops", "reference", "manual_seed", "get_num_threads", "set_num_threads", "__version__"]
+__all__ = ["nn", "ops", "optim", "reference", "regularizers", "manual_seed", "get_num_threads", "set_num_threads", "__version__"]

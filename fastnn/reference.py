@@ -413,12 +413,11 @@ def rmsprop_step(param, grad, square_avg, *, lr, alpha=0.99, eps=1e-8, weight_de
 
 
 def adam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
-              weight_decay=0.0, decoupled_weight_decay=False, max_exp_avg_sq=None, l1=0.0):
+              weight_decay=0.0, decoupled_weight_decay=False, max_exp_avg_sq=None, l1=0.0, l2=0.0):
+    # penalty gradients from the parameters before this step (as the fused kernel does)
+    g = _penalized(param, grad, l2 if decoupled_weight_decay else weight_decay + l2, l1)
     if decoupled_weight_decay:
         param *= 1 - lr * weight_decay
-        g = _penalized(param, grad, 0.0, l1)
-    else:
-        g = _penalized(param, grad, weight_decay, l1)
     exp_avg += (1 - beta1) * (g - exp_avg)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * g * g
@@ -431,12 +430,12 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.
 
 
 def nadam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr, mu_product, beta1=0.9, beta2=0.999,
-               eps=1e-8, weight_decay=0.0, momentum_decay=4e-3, decoupled_weight_decay=False, l1=0.0):
+               eps=1e-8, weight_decay=0.0, momentum_decay=4e-3, decoupled_weight_decay=False, l1=0.0,
+               l2=0.0):
+    # penalty gradients from the parameters before this step (as the fused kernel does)
+    g = _penalized(param, grad, l2 if decoupled_weight_decay else weight_decay + l2, l1)
     if decoupled_weight_decay:
         param *= 1 - lr * weight_decay
-        g = _penalized(param, grad, 0.0, l1)
-    else:
-        g = _penalized(param, grad, weight_decay, l1)
     mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     prod = mu_product * mu

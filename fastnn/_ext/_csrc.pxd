@@ -49,10 +49,10 @@ cdef extern from "fastnn.h" nogil:
                          double l1, int nt)
     int fnn_adam_step(int dtype, void *p, const void *g, void *m, void *v, void *vmax, size_t n,
                       long step, double lr, double beta1, double beta2, double eps, double wd,
-                      int decoupled, double l1, int nt)
+                      int decoupled, double l1, double l2, int nt)
     int fnn_nadam_step(int dtype, void *p, const void *g, void *m, void *v, size_t n, double beta1,
                        double beta2, double bc2, double cg, double cm, double eps, double wd,
-                       int decoupled, double lr, double l1, int nt)
+                       int decoupled, double lr, double l1, double l2, int nt)
 
     int fnn_norm_pow(int dtype, const void *x, size_t n, double p, double *out, int nt)
     int fnn_scale_(int dtype, void *x, size_t n, double s, int nt)

@@ -128,11 +128,13 @@ def rmsprop_step(param, grad, square_avg, *, double lr, double alpha=0.99, doubl
 
 def adam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double beta1=0.9,
               double beta2=0.999, double eps=1e-8, double weight_decay=0.0,
-              bint decoupled_weight_decay=False, max_exp_avg_sq=None, double l1=0.0):
+              bint decoupled_weight_decay=False, max_exp_avg_sq=None, double l1=0.0, double l2=0.0):
     """torch.optim.Adam / AdamW (decoupled_weight_decay: p *= 1 - lr wd first, instead of g += wd p).
     m = m + (1 - b1)(g - m); v = b2 v + (1 - b2) g^2; (AMSGrad when max_exp_avg_sq is given:
-    vmax = max(vmax, v), used for v); p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)."""
+    vmax = max(vmax, v), used for v); p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    l2 adds a coupled L2 penalty gradient l2 * p even with decoupled weight decay."""
     _nonneg(lr, "lr"); _nonneg(eps, "eps"); _nonneg(weight_decay, "weight_decay"); _nonneg(l1, "l1")
+    _nonneg(l2, "l2")
     _unit(beta1, "beta1"); _unit(beta2, "beta2"); _step(step)
     cdef cnp.ndarray p = _param(param)
     cdef cnp.ndarray g = _grad(grad, p)
@@ -149,18 +151,19 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double 
     cdef size_t n = cnp.PyArray_SIZE(p)
     with nogil:
         fnn_adam_step(dt, pp, pg, pm, pv, pvm, n, step, lr, beta1, beta2, eps, weight_decay,
-                      1 if decoupled_weight_decay else 0, l1, nt)
+                      1 if decoupled_weight_decay else 0, l1, l2, nt)
 
 
 def nadam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double mu_product,
                double beta1=0.9, double beta2=0.999, double eps=1e-8, double weight_decay=0.0,
-               double momentum_decay=4e-3, bint decoupled_weight_decay=False, double l1=0.0):
+               double momentum_decay=4e-3, bint decoupled_weight_decay=False, double l1=0.0,
+               double l2=0.0):
     """torch.optim.NAdam. mu_t = b1 (1 - 0.5 * 0.96^(t psi)), psi = momentum_decay;
     mu_product (the product of mu_1..mu_{t-1}, 1.0 at the first step) is passed in and the new
     product returned. p -= lr (1 - mu_t) / (1 - prod_t) g / d + lr mu_{t+1} / (1 - prod_t mu_{t+1}) m / d,
     d = sqrt(v / (1 - b2^t)) + eps."""
     _nonneg(lr, "lr"); _nonneg(eps, "eps"); _nonneg(weight_decay, "weight_decay"); _nonneg(l1, "l1")
-    _nonneg(momentum_decay, "momentum_decay")
+    _nonneg(momentum_decay, "momentum_decay"); _nonneg(l2, "l2")
     _unit(beta1, "beta1"); _unit(beta2, "beta2"); _step(step)
     cdef cnp.ndarray p = _param(param)
     cdef cnp.ndarray g = _grad(grad, p)
@@ -181,5 +184,5 @@ def nadam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double
     cdef size_t n = cnp.PyArray_SIZE(p)
     with nogil:
         fnn_nadam_step(dt, pp, pg, pm, pv, n, beta1, beta2, bc2, cg, cm, eps, weight_decay,
-                       1 if decoupled_weight_decay else 0, lr, l1, nt)
+                       1 if decoupled_weight_decay else 0, lr, l1, l2, nt)
     return prod

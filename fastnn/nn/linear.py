@@ -15,11 +15,13 @@ class Linear(Module):
 
     init: "default" (PyTorch's: U(+-1/sqrt(in_features)) for weight and bias), or "he_normal",
     "he_uniform", "xavier_normal", "xavier_uniform", "lecun_normal", "normal" (the naive N(0, 1)),
-    or a callable f(weight_array, numpy_rng). Biases start at U(+-1/sqrt(in_features)) with the
+    or a callable f(weight_array, numpy_rng). regularizer: a fastnn.regularizers penalty on the
+    weight (L1, L2, ElasticNet). Biases start at U(+-1/sqrt(in_features)) with the
     default init and at 0 otherwise (the Keras convention for He/Xavier).
     """
 
-    def __init__(self, in_features, out_features, bias=True, *, init="default", dtype=np.float32, rng=None):
+    def __init__(self, in_features, out_features, bias=True, *, init="default", dtype=np.float32, rng=None,
+                 regularizer=None):
         super().__init__()
         for nm, v in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -35,7 +37,7 @@ class Linear(Module):
             _init.SCHEMES[init](w, g)
         else:
             raise ValueError(f"init: expected one of {sorted(_init.SCHEMES)} or a callable, got {init!r}")
-        self.weight = Parameter(w)
+        self.weight = Parameter(w, regularizer=regularizer)
         if bias:
             b = np.zeros(self.out_features, self._dtype)
             if init == "default":

@@ -168,6 +168,18 @@ class Module:
             p.requires_grad = True
         return self
 
+    @property
+    def regularizer(self):
+        ws = [p for n, p in self._params.items() if p is not None and p.kind == "weight"]
+        return ws[0].regularizer if ws else None
+
+    @regularizer.setter
+    def regularizer(self, reg):
+        """Attach a penalty to this module's weights (every weight below it; biases are exempt)."""
+        for p in self.parameters():
+            if p.kind == "weight":
+                p.regularizer = reg
+
     def has_trainable(self):
         return any(p.requires_grad for p in self.parameters())
 

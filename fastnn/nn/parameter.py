@@ -12,11 +12,12 @@ import numpy as np
 class Parameter:
     """A trainable array: ``data`` and ``grad`` (NumPy arrays of one shape and dtype),
     ``requires_grad`` (False: frozen, skipped by backward and the optimizer) and ``kind``
-    ("weight", "bias" or "norm": biases and norm parameters can be exempted from weight decay)."""
+    ("weight", "bias" or "norm": biases and norm parameters can be exempted from weight decay) and an
+    optional ``regularizer`` (a fastnn.regularizers penalty)."""
 
-    __slots__ = ("data", "grad", "requires_grad", "kind", "_arena", "_offset")
+    __slots__ = ("data", "grad", "requires_grad", "kind", "regularizer", "_arena", "_offset")
 
-    def __init__(self, data, requires_grad=True, kind="weight"):
+    def __init__(self, data, requires_grad=True, kind="weight", regularizer=None):
         data = np.ascontiguousarray(data)
         if data.dtype not in (np.float32, np.float64):
             raise TypeError(f"data: expected a float32 or float64 array, got dtype {data.dtype}")
@@ -24,6 +25,7 @@ class Parameter:
         self.grad = np.zeros_like(data)
         self.requires_grad = bool(requires_grad)
         self.kind = kind
+        self.regularizer = regularizer  # fastnn.regularizers penalty, applied by the optimizer
         self._arena = None
         self._offset = 0
 

@@ -1,0 +1,474 @@
+"""Optimizers with torch.optim's names, arguments and update formulas, on fused kernels.
+
+All parameters an optimizer drives live in one arena (fastnn.nn.parameter); ``step()`` makes one
+fused kernel call per maximal contiguous run of parameters that share a group, an effective weight
+decay, a penalty and a step count -- for a plain model, one call for the whole model. Frozen
+parameters (``requires_grad=False``) are skipped and do not advance their step count.
+"""
+import copy
+import math
+
+import numpy as np
+
+from .. import ops
+from ..nn.module import Module
+from ..nn.parameter import Parameter, pack
+
+_NO_DECAY_KINDS = ("bias", "norm")
+
+
+def _check_nonneg(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or not v >= 0 or math.isnan(v):
+        raise ValueError(f"{name}: expected a number >= 0, got {v!r}")
+
+
+def _check_beta(name, v):
+    if not isinstance(v, (int, float, np.floating)) or not 0.0 <= v < 1.0:
+        raise ValueError(f"{name}: expected a value in [0, 1), got {v!r}")
+
+
+class Optimizer:
+    """Base class: ``param_groups`` (a list of dicts: "params" plus the hyperparameters),
+    ``add_param_group``, ``zero_grad()``, ``step()``, ``state_dict()`` / ``load_state_dict()``.
+
+    params: a Module, an iterable of Parameters, or an iterable of dicts (parameter groups with their
+    own lr, weight_decay, regularizer, ...). no_decay_bias=True exempts biases and batch-norm / PReLU
+    parameters from weight decay.
+    """
+
+    _state_names = ()  # per-element state arrays, e.g. ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params, defaults, no_decay_bias=False):
+        self.defaults = dict(defaults)
+        self.no_decay_bias = bool(no_decay_bias)
+        self.param_groups = []
+        self._params = []
+        self._steps = {}
+        self._range = None
+        self._state = {}
+        self._plan = None
+        self._plan_key = None
+        if isinstance(params, Module):
+            params = params.parameters()
+        elif isinstance(params, Parameter):
+            raise TypeError("params: expected an iterable of Parameters or dicts, got a single Parameter")
+        params = list(params)
+        if not params:
+            raise ValueError("params: the optimizer got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for g in groups:
+            self.add_param_group(g)
+
+    # ---- groups ----
+    def _validate(self, group):
+        _check_nonneg("lr", group["lr"])
+        if "weight_decay" in group:
+            _check_nonneg("weight_decay", group["weight_decay"])
+        reg = group.get("regularizer")
+        if reg is not None and not hasattr(reg, "grad_coefficients"):
+            raise TypeError(f"regularizer: expected a fastnn.regularizers penalty, got {type(reg).__name__}")
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group: expected a dict, got {type(param_group).__name__}")
+        g = dict(param_group)
+        ps = g.get("params")
+        if isinstance(ps, Parameter):
+            ps = [ps]
+        elif isinstance(ps, Module):
+            ps = ps.parameters()
+        ps = list(ps) if ps is not None else []
+        if not ps:
+            raise ValueError("params: a parameter group needs at least one parameter")
+        for p in ps:
+            if not isinstance(p, Parameter):
+                raise TypeError(f"params: expected fastnn Parameters, got {type(p).__name__}")
+        ids = [id(p) for p in ps]
+        known = {id(p) for p in self._params}
+        if len(set(ids)) != len(ids) or known & set(ids):
+            raise ValueError("params: a parameter was given twice (within or across parameter groups)")
+        unknown = set(g) - set(self.defaults) - {"params", "regularizer", "initial_lr"}
+        if unknown:
+            raise ValueError(f"param_group: unknown option(s) {sorted(unknown)} for {type(self).__name__}")
+        for k, v in self.defaults.items():
+            g.setdefault(k, v)
+        g.setdefault("regularizer", None)
+        g["params"] = ps
+        self._validate(g)
+        self.param_groups.append(g)
+        self._params.extend(ps)
+        for p in ps:
+            self._steps[id(p)] = 0
+        self._rebind()
+
+    # ---- storage: the parameters' arena and a state arena of the same layout per state name ----
+    def _rebind(self):
+        old_range, old_state = self._range, self._state
+        self._range = pack(self._params)
+        arena = self._range.arena
+        new_state = {}
+        for name in self._state_names:
+            buf = np.zeros_like(arena.data)
+            if old_state.get(name) is not None:  # carry each parameter's state over (repacked model)
+                for p in self._params:
+                    src = old_state[name].get(id(p))
+                    if src is not None:
+                        buf[p._offset:p._offset + p.size] = src.reshape(-1)
+            new_state[name] = buf
+        self._state_buf = new_state
+        self._state = {name: {id(p): buf[p._offset:p._offset + p.size].reshape(p.shape) for p in self._params}
+                       for name, buf in new_state.items()}
+        self._init_state()
+        self._plan = None
+
+    def _init_state(self):
+        """Hook: initial values of state arrays (Adagrad's initial accumulator)."""
+
+    def _stale(self):
+        a = self._range.arena
+        return any(p._arena is not a for p in (self._params[0], self._params[-1]))
+
+    def _group_of(self):
+        return {id(p): gi for gi, g in enumerate(self.param_groups) for p in g["params"]}
+
+    def _coefficients(self, g, p):
+        """(coupled weight decay, decoupled weight decay, l1) for parameter p in group g."""
+        wd = g.get("weight_decay", 0.0)
+        if self.no_decay_bias and p.kind in _NO_DECAY_KINDS:
+            wd = 0.0
+        reg = p.regularizer if p.regularizer is not None else (g["regularizer"] if p.kind == "weight" else None)
+        l1, l2c = reg.grad_coefficients if reg is not None else (0.0, 0.0)
+        if self._decoupled(g):
+            return l2c, wd, l1
+        return wd + l2c, 0.0, l1
+
+    def _decoupled(self, g):
+        return False
+
+    def _make_plan(self):
+        gof = self._group_of()
+        runs = []
+        for p in sorted(self._params, key=lambda q: q._offset):
+            if not p.requires_grad:
+                continue
+            gi = gof[id(p)]
+            key = (gi, self._coefficients(self.param_groups[gi], p), self._steps[id(p)])
+            if runs and runs[-1]["key"] == key and runs[-1]["hi"] == p._offset:
+                runs[-1]["hi"] += p.size
+                runs[-1]["params"].append(p)
+            else:
+                runs.append({"key": key, "lo": p._offset, "hi": p._offset + p.size, "params": [p]})
+        return runs
+
+    # ---- the public API ----
+    def zero_grad(self, set_to_none=False):
+        """Zero the gradients (one fill over the arena range). set_to_none is accepted for PyTorch
+        compatibility; fastnn gradients are arena views and are always zeroed."""
+        if self._stale():
+            self._rebind()
+        r = self._range
+        r.arena.grad[r.lo:r.hi] = 0
+
+    def step(self, closure=None):
+        """One update of every trainable parameter. closure: re-evaluates the model and returns the
+        loss (PyTorch's convention); its value is returned."""
+        loss = closure() if closure is not None else None
+        if self._stale():
+            self._rebind()
+        # what the run layout depends on; rebuilt (cheaply) when any of it changes
+        key = (tuple((p.requires_grad, p.regularizer) for p in self._params),
+               tuple((g.get("weight_decay"), g["regularizer"]) for g in self.param_groups))
+        if self._plan is None or self._plan_key != key:
+            self._plan, self._plan_key = self._make_plan(), key
+        arena = self._range.arena
+        for run in self._plan:
+            gi, (cwd, dwd, l1), step = run["key"]
+            step += 1
+            run["key"] = (gi, (cwd, dwd, l1), step)
+            lo, hi = run["lo"], run["hi"]
+            self._update(self.param_groups[gi], arena.data[lo:hi], arena.grad[lo:hi],
+                         {n: b[lo:hi] for n, b in self._state_buf.items()}, step, cwd, dwd, l1, run)
+            for p in run["params"]:
+                self._steps[id(p)] = step
+        return loss
+
+    def _update(self, group, p, g, state, step, cwd, dwd, l1, run):
+        raise NotImplementedError
+
+    # ---- state ----
+    def state_dict(self):
+        """PyTorch's layout: {"state": {index: {"step": n, name: array}}, "param_groups": [{..., "params":
+        [indices]}]}; arrays are copies."""
+        index = {id(p): i for i, p in enumerate(self._params)}
+        state = {}
+        for p in self._params:
+            i = index[id(p)]
+            st = {"step": self._steps[id(p)]}
+            for name in self._state_names:
+                st[name] = self._state[name][id(p)].copy()
+            st.update(self._extra_state(p))
+            state[i] = st
+        groups = []
+        for g in self.param_groups:
+            d = {k: copy.deepcopy(v) for k, v in g.items() if k != "params"}
+            d["params"] = [index[id(p)] for p in g["params"]]
+            groups.append(d)
+        return {"state": state, "param_groups": groups}
+
+    def _extra_state(self, p):
+        return {}
+
+    def _load_extra_state(self, p, st):
+        pass
+
+    def load_state_dict(self, state_dict):
+        """Restore hyperparameters and state (resuming then gives bit-identical results). Everything
+        is checked first: a mismatch raises ValueError and changes nothing."""
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError("state_dict: expected a dict with exactly the keys 'state' and 'param_groups'")
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"state_dict: has {len(groups)} parameter groups, the optimizer {len(self.param_groups)}")
+        for g, sg in zip(self.param_groups, groups):
+            if len(sg.get("params", ())) != len(g["params"]):
+                raise ValueError("state_dict: a parameter group's size differs from the optimizer's")
+            unknown = set(sg) - set(self.defaults) - {"params", "regularizer", "initial_lr"}
+            if unknown:
+                raise ValueError(f"state_dict: unknown key(s) {sorted(unknown)} in a parameter group")
+        allowed = set(self._state_names) | {"step"} | set(self._extra_state_names())
+        for i, p in enumerate(self._params):
+            st = state_dict["state"].get(i, state_dict["state"].get(str(i)))
+            if st is None:
+                continue
+            unknown = set(st) - allowed
+            if unknown:
+                raise ValueError(f"state_dict: unknown state key(s) {sorted(unknown)} for parameter {i}")
+            for name in self._state_names:
+                if name in st and np.shape(st[name]) != p.shape:
+                    raise ValueError(f"state_dict: state {name!r} of parameter {i} has shape "
+                                     f"{np.shape(st[name])}, expected {p.shape}")
+        for g, sg in zip(self.param_groups, groups):
+            for k, v in sg.items():
+                if k != "params":
+                    g[k] = copy.deepcopy(v)
+        for i, p in enumerate(self._params):
+            st = state_dict["state"].get(i, state_dict["state"].get(str(i)))
+            if st is None:
+                continue
+            self._steps[id(p)] = int(st.get("step", 0))
+            for name in self._state_names:
+                if name in st:
+                    self._state[name][id(p)][...] = st[name]
+            self._load_extra_state(p, st)
+        self._plan = None
+
+    def _extra_state_names(self):
+        return ()
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        return "\n".join(lines + [")"])
+
+
+def _check_adam(g):
+    b = g["betas"]
+    if not isinstance(b, (tuple, list)) or len(b) != 2:
+        raise ValueError(f"betas: expected a pair (beta1, beta2), got {b!r}")
+    _check_beta("betas[0]", b[0])
+    _check_beta("betas[1]", b[1])
+    if not g["eps"] > 0:
+        raise ValueError(f"eps: expected > 0, got {g['eps']!r}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with momentum (Polyak) and Nesterov momentum (torch.optim.SGD).
+
+    g = grad + weight_decay w; with momentum: b = g at the first step, b = momentum b + (1 - dampening) g
+    afterwards; g = g + momentum b (nesterov) or b; w -= lr g.
+
+    The course writes momentum as m = beta m + lr g; w -= m. With a constant lr the two are the same
+    trajectory (the course's m is lr times PyTorch's b); they differ only when lr changes mid-run,
+    where PyTorch's form applies the new lr to the whole accumulated velocity.
+    """
+
+    _state_names = ("momentum_buffer",)
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
+                 no_decay_bias=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov), no_decay_bias)
+
+    def _validate(self, g):
+        super()._validate(g)
+        _check_nonneg("momentum", g["momentum"])
+        _check_nonneg("dampening", g["dampening"])
+        if g["nesterov"] and (g["momentum"] <= 0 or g["dampening"] != 0):
+            raise ValueError("nesterov: Nesterov momentum requires momentum > 0 and dampening = 0")
+
+    def _update(self, g, p, grad, st, step, cwd, dwd, l1, run):
+        ops.sgd_step(p, grad, st["momentum_buffer"], step=step, lr=g["lr"], momentum=g["momentum"],
+                     dampening=g["dampening"], weight_decay=cwd, nesterov=g["nesterov"], l1=l1)
+
+
+class Adagrad(Optimizer):
+    """AdaGrad (Duchi et al. 2011): s += g^2; w -= clr g / (sqrt(s) + eps),
+    clr = lr / (1 + (step - 1) lr_decay). The accumulated s only grows, so the effective step size
+    keeps shrinking: it can stop too early on deep networks (as the course warns)."""
+
+    _state_names = ("sum",)
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
+                 eps=1e-10, *, no_decay_bias=False):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps),
+                         no_decay_bias)
+
+    def _validate(self, g):
+        super()._validate(g)
+        _check_nonneg("lr_decay", g["lr_decay"])
+        _check_nonneg("initial_accumulator_value", g["initial_accumulator_value"])
+        if not g["eps"] > 0:
+            raise ValueError(f"eps: expected > 0, got {g['eps']!r}")
+
+    def _init_state(self):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if self._steps[id(p)] == 0:
+                    self._state["sum"][id(p)][...] = g["initial_accumulator_value"]
+
+    def _update(self, g, p, grad, st, step, cwd, dwd, l1, run):
+        ops.adagrad_step(p, grad, st["sum"], step=step, lr=g["lr"], lr_decay=g["lr_decay"],
+                         weight_decay=cwd, eps=g["eps"], l1=l1)
+
+
+class RMSprop(Optimizer):
+    """RMSProp (Tieleman & Hinton): v = alpha v + (1 - alpha) g^2; w -= lr g / (sqrt(v) + eps).
+    centered: divides by sqrt(v - mean(g)^2) + eps; momentum: b = momentum b + g / denom, w -= lr b.
+    PyTorch's default alpha is 0.99; the course uses beta = 0.9."""
+
+    _state_names = ("square_avg", "momentum_buffer", "grad_avg")
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 *, no_decay_bias=False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered), no_decay_bias)
+
+    def _validate(self, g):
+        super()._validate(g)
+        _check_nonneg("momentum", g["momentum"])
+        if not 0 <= g["alpha"] <= 1:
+            raise ValueError(f"alpha: expected a value in [0, 1], got {g['alpha']!r}")
+        if not g["eps"] > 0:
+            raise ValueError(f"eps: expected > 0, got {g['eps']!r}")
+
+    def _update(self, g, p, grad, st, step, cwd, dwd, l1, run):
+        ops.rmsprop_step(p, grad, st["square_avg"], lr=g["lr"], alpha=g["alpha"], eps=g["eps"],
+                         weight_decay=cwd, momentum=g["momentum"], centered=g["centered"],
+                         momentum_buffer=st["momentum_buffer"], grad_avg=st["grad_avg"], l1=l1)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2014): momentum plus RMSProp scaling, with bias correction.
+    m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= lr / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + eps)
+    (PyTorch's exact form: sqrt(v) / sqrt(1 - b2^t) + eps). amsgrad: v replaced by its running max.
+    weight_decay is coupled (added to g, i.e. L2); see AdamW for decoupled decay."""
+
+    _state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
+                 no_decay_bias=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad), no_decay_bias)
+
+    def _validate(self, g):
+        super()._validate(g)
+        _check_adam(g)
+
+    def _update(self, g, p, grad, st, step, cwd, dwd, l1, run):
+        b1, b2 = g["betas"]
+        dec = self._decoupled(g)
+        ops.adam_step(p, grad, st["exp_avg"], st["exp_avg_sq"], step=step, lr=g["lr"], beta1=b1, beta2=b2,
+                      eps=g["eps"], weight_decay=dwd if dec else cwd, decoupled_weight_decay=dec,
+                      max_exp_avg_sq=st["max_exp_avg_sq"] if g["amsgrad"] else None, l1=l1,
+                      l2=cwd if dec else 0.0)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): w *= 1 - lr weight_decay, then the Adam
+    step without decay in the gradient. Default weight_decay 1e-2 (PyTorch's)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 no_decay_bias=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, no_decay_bias=no_decay_bias)
+
+    def _decoupled(self, g):
+        return True
+
+
+class NAdam(Optimizer):
+    """NAdam (Dozat 2016): Adam with Nesterov momentum and PyTorch's momentum schedule
+    mu_t = b1 (1 - 0.5 * 0.96^(t momentum_decay))."""
+
+    _state_names = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, no_decay_bias=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay), no_decay_bias)
+        self._mu_product = {id(p): 1.0 for p in self._params}
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        mp = self.__dict__.setdefault("_mu_product", {})
+        for p in self.param_groups[-1]["params"]:
+            mp.setdefault(id(p), 1.0)
+
+    def _validate(self, g):
+        super()._validate(g)
+        _check_adam(g)
+        _check_nonneg("momentum_decay", g["momentum_decay"])
+
+    def _decoupled(self, g):
+        return bool(g["decoupled_weight_decay"])
+
+    def _make_plan(self):
+        runs = super()._make_plan()
+        out = []  # parameters in one run must share their mu_product too
+        for r in runs:
+            cur = None
+            for p in r["params"]:
+                mp = self._mu_product[id(p)]
+                if cur is not None and cur["mu"] == mp:
+                    cur["hi"] += p.size
+                    cur["params"].append(p)
+                else:
+                    cur = {"key": r["key"], "lo": p._offset, "hi": p._offset + p.size, "params": [p], "mu": mp}
+                    out.append(cur)
+        return out
+
+    def _update(self, g, p, grad, st, step, cwd, dwd, l1, run):
+        b1, b2 = g["betas"]
+        dec = self._decoupled(g)
+        prod = ops.nadam_step(p, grad, st["exp_avg"], st["exp_avg_sq"], step=step, lr=g["lr"],
+                              mu_product=run["mu"], beta1=b1, beta2=b2, eps=g["eps"],
+                              weight_decay=dwd if dec else cwd, momentum_decay=g["momentum_decay"],
+                              decoupled_weight_decay=dec, l1=l1, l2=cwd if dec else 0.0)
+        run["mu"] = prod
+        for q in run["params"]:
+            self._mu_product[id(q)] = prod
+
+    def _extra_state(self, p):
+        return {"mu_product": self._mu_product[id(p)]}
+
+    def _extra_state_names(self):
+        return ("mu_product",)
+
+    def _load_extra_state(self, p, st):
+        if "mu_product" in st:
+            self._mu_product[id(p)] = float(st["mu_product"])
