@@ -23,6 +23,7 @@ FAMILIES = {
     "_optim": ["optim"],
     "_reduce": ["reduce"],
     "_blas": ["gemm", "reduce", "norm"],
+    "_augment": ["augment"],
 }
 
 

@@ -21,8 +21,12 @@ finally:
     if _spin:
         del _os.environ["GOMP_SPINCOUNT"]
 
-from . import nn, ops, optim, reference, regularizers
+from . import data, nn, ops, optim, reference, regularizers, training
 from ._random import manual_seed
 from ._threads import get_num_threads, set_num_threads
+from .checkpoint import load, load_checkpoint, save
+from .training import evaluate, fit, predict
 
-__all__ = ["nn", "ops", "optim", "reference", "regularizers", "manual_seed", "get_num_threads", "set_num_threads", "__version__"]
+__all__ = ["nn", "ops", "optim", "data", "training", "reference", "regularizers", "manual_seed",
+           "get_num_threads", "set_num_threads", "fit", "evaluate", "predict", "save", "load",
+           "load_checkpoint", "__version__"]

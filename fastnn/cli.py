@@ -1,4 +1,5 @@
-"""The `fastnn` command: info (what this build can do) and bench (kernels vs NumPy and PyTorch)."""
+"""The `fastnn` command: demo (train the course's default network), info (what this build can do) and
+bench (kernels vs NumPy and PyTorch)."""
 import argparse
 import sys
 
@@ -42,10 +43,24 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_demo(args):
+    from fastnn import demo
+
+    res, _ = demo.run(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                      plot=None if args.no_plot else args.plot)
+    return 0 if res["accuracy"] >= 0.9 else 1
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="fastnn", description="fastnn: fast CPU neural-network training")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("info", help="what this build can do (OpenMP, SIMD, BLAS, threads)")
+    d = sub.add_parser("demo", help="train the course's default network on the digits data")
+    d.add_argument("--epochs", type=int, default=40)
+    d.add_argument("--batch-size", type=int, default=32)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--plot", default="fastnn-demo-curves.png", help="learning-curve PNG path")
+    d.add_argument("--no-plot", action="store_true")
     b = sub.add_parser("bench", help="time the kernels against NumPy and PyTorch")
     b.add_argument("--sizes", nargs="+", default=["64K", "1M", "16M"], choices=["64K", "1M", "16M"])
     b.add_argument("--threads", default=None, help="comma-separated thread counts (default: 1 and all)")
@@ -54,7 +69,7 @@ def main(argv=None):
     b.add_argument("--reps", type=int, default=None)
     b.add_argument("--json", default="fastnn-bench.json", help="where to write the JSON results")
     args = p.parse_args(argv)
-    return {"info": cmd_info, "bench": cmd_bench}[args.cmd](args)
+    return {"info": cmd_info, "bench": cmd_bench, "demo": cmd_demo}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,11 @@ cdef extern from "fastnn.h" nogil:
     int fnn_clamp_(int dtype, void *x, size_t n, double lo, double hi, int nt)
     int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt)
 
+    int fnn_affine_sample(int dtype, const void *x, void *y, size_t N, size_t C, size_t H, size_t W,
+                          size_t OH, size_t OW, const double *A, int nearest, double fill, int nt)
+    int fnn_color_jitter(int dtype, const void *x, void *y, size_t N, size_t C, size_t HW,
+                         const double *factors, const int *order, int nt)
+
     int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
                  int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt)
 

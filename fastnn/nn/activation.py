@@ -48,6 +48,7 @@ class ReLU(_Elementwise):
 class LeakyReLU(_Elementwise):
     """max(alpha x, x), alpha = negative_slope (default 0.01)."""
     _f, _b = ops.leaky_relu, ops.leaky_relu_backward
+    _config_keys = ("negative_slope",)
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
@@ -63,6 +64,7 @@ class LeakyReLU(_Elementwise):
 class ELU(_Elementwise):
     """alpha (e^x - 1) for x < 0, x otherwise (alpha = 1)."""
     _f, _b = ops.elu, ops.elu_backward
+    _config_keys = ("alpha",)
 
     def __init__(self, alpha=1.0):
         super().__init__()
@@ -88,6 +90,8 @@ class SiLU(_Elementwise):
 class GELU(Module):
     """x Phi(x); approximate='tanh' uses the tanh form."""
 
+    _config_keys = ("approximate",)
+
     def __init__(self, approximate="none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
@@ -111,6 +115,7 @@ class GELU(Module):
 class Softplus(_Elementwise):
     """log(1 + e^(beta x)) / beta, linear above threshold."""
     _f, _b = ops.softplus, ops.softplus_backward
+    _config_keys = ("beta", "threshold")
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
@@ -148,6 +153,8 @@ class RReLU(_Random):
     """Randomized leaky ReLU (Xu et al. 2015): slope a ~ U(lower, upper) per element while training
     (regenerated in backward from the same key, never stored), (lower + upper) / 2 in eval."""
 
+    _config_keys = ("lower", "upper")
+
     def __init__(self, lower=1.0 / 8, upper=1.0 / 3):
         super().__init__()
         if not 0 <= lower <= upper:
@@ -180,6 +187,9 @@ class PReLU(Module):
             raise ValueError(f"num_parameters: expected a positive int, got {num_parameters!r}")
         self.num_parameters = int(num_parameters)
         self.weight = Parameter(np.full(self.num_parameters, init, dtype), kind="norm")
+
+    def get_config(self):
+        return {"num_parameters": self.num_parameters, "dtype": str(self.weight.dtype)}
 
     def forward(self, x):
         x = self._input(x, self.weight.dtype)

@@ -10,6 +10,8 @@ class Dropout(_Random):
     nothing changes at inference. A fresh mask every call, from a counter-based generator: the mask
     is regenerated in backward, never stored, and is reproducible from the model's seed."""
 
+    _config_keys = ("p",)
+
     def __init__(self, p=0.5):
         super().__init__()
         if not 0.0 <= p <= 1.0:

@@ -47,6 +47,10 @@ class Linear(Module):
         else:
             self.bias = None
 
+    def get_config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "dtype": str(self.weight.dtype)}
+
     def forward(self, x):
         x = self._input(x, self.weight.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:

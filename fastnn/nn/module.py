@@ -267,6 +267,16 @@ class Module:
             np.copyto(dst, src, casting="unsafe")
         return IncompatibleKeys(missing, unexpected)
 
+    # ---- architecture (what a checkpoint stores to rebuild the model) ----
+    _config_keys = ()
+
+    def get_config(self):
+        """Constructor arguments that rebuild this module (``type(m)(**m.get_config())``)."""
+        if type(self).__module__.split(".")[0] != "fastnn" and not self._config_keys:
+            raise TypeError(f"{type(self).__name__}: a custom module has no architecture config; define "
+                            "_config_keys (constructor argument names) or save its state_dict instead")
+        return {k: getattr(self, k) for k in self._config_keys}
+
     # ---- description ----
     def extra_repr(self):
         return ""
@@ -325,6 +335,10 @@ class Sequential(Module):
     """Modules applied in order. Indexing gives a layer; slicing gives a Sequential that shares the
     same Parameter objects (``model[:3]``: the transfer-learning case). Building one packs its
     parameters into one arena (a slice of a packed model keeps the parent's arena range)."""
+
+    def get_config(self):
+        return {"layers": [{"name": n, "class": type(m).__name__, "config": m.get_config()}
+                           for n, m in self._modules.items()]}
 
     def __init__(self, *modules):
         super().__init__()
@@ -385,6 +399,8 @@ class Identity(Module):
 
 class Flatten(Module):
     """Flattens dims start_dim..end_dim (default: everything but the batch axis), as a view."""
+
+    _config_keys = ("start_dim", "end_dim")
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()

@@ -35,6 +35,11 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    def get_config(self):
+        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
+                "affine": self.affine, "track_running_stats": self.track_running_stats,
+                "dtype": str(self._dtype)}
+
     def _check(self, x):
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             want = " or ".join(f"{d}-D" for d in self._ndims)

@@ -244,7 +244,9 @@ class SequentialLR(LRScheduler):
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith 2018): warm up from max_lr/div_factor to max_lr over pct_start of
     total_steps, then anneal to max_lr/(div_factor*final_div_factor); momentum (or beta1) cycles the
-    other way. Step it every batch."""
+    other way. Step it every batch (fit does: per_batch = True)."""
+
+    per_batch = True
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,

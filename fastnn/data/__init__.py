@@ -1,0 +1,9 @@
+"""fastnn.data: the DataLoader, normalization and batch augmentation."""
+from .loader import DataLoader
+from .transforms import (ColorJitter, Compose, Normalize, RandomCrop, RandomHorizontalFlip, RandomResizedCrop,
+                         RandomRotation, RandomShift, RandomTranspose, RandomVerticalFlip, RandomZoom,
+                         Standardize, Transform)
+
+__all__ = ["DataLoader", "Transform", "Compose", "Normalize", "Standardize", "RandomHorizontalFlip",
+           "RandomVerticalFlip", "RandomTranspose", "RandomShift", "RandomCrop", "RandomRotation",
+           "RandomResizedCrop", "RandomZoom", "ColorJitter"]

@@ -1,0 +1,193 @@
+"""Callbacks for fit (Keras-style): hooks at train/epoch/batch boundaries. A callback stops training by
+setting ``trainer.stop_training = True``."""
+import csv
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+
+class Callback:
+    def set_context(self, trainer):
+        self.trainer = trainer
+
+    def on_train_begin(self, logs):
+        pass
+
+    def on_epoch_begin(self, epoch, logs):
+        pass
+
+    def on_batch_end(self, batch, logs):
+        pass
+
+    def on_epoch_end(self, epoch, logs):
+        pass
+
+    def on_train_end(self, logs):
+        pass
+
+
+def _snapshot(model):
+    """One arena copy plus the buffers (batch-norm running statistics)."""
+    return model.arena().data.copy(), [b.copy() for _, b in model.named_buffers()]
+
+
+def _restore(model, snap):
+    data, bufs = snap
+    model.arena().data[...] = data
+    for (_, b), s in zip(model.named_buffers(), bufs):
+        b[...] = s
+
+
+def _mode(mode, monitor):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode: expected 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
+    return mode
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved by more than min_delta for `patience` epochs, and (by
+    default) restore the best parameters seen -- kept as one arena copy in memory, not a file.
+    Epochs before start_from_epoch are not counted."""
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=10, mode="auto", restore_best_weights=True,
+                 start_from_epoch=0):
+        if patience < 0:
+            raise ValueError(f"patience: expected >= 0, got {patience}")
+        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
+        self.mode = _mode(mode, monitor)
+        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
+
+    def on_train_begin(self, logs):
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch, self.stopped_epoch, self.wait, self._best = None, None, 0, None
+
+    def _better(self, v):
+        return v < self.best - self.min_delta if self.mode == "min" else v > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs):
+        v = logs.get(self.monitor)
+        if v is None or epoch < self.start_from_epoch:
+            return
+        if self._better(v):
+            self.best, self.best_epoch, self.wait = v, epoch, 0
+            if self.restore_best_weights:
+                self._best = _snapshot(self.trainer.model)
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.stopped_epoch = epoch
+                self.trainer.stop_training = True
+                self.trainer.history.stopped_early = True
+
+    def on_train_end(self, logs):
+        if self.restore_best_weights and self._best is not None:
+            _restore(self.trainer.model, self._best)
+
+
+class ModelCheckpoint(Callback):
+    """Save a checkpoint (fastnn.save, with the optimizer state) after each epoch, or only when
+    `monitor` improves (save_best_only). path may contain {epoch} and any log key, e.g.
+    "ckpt-{epoch:03d}-{val_loss:.3f}.npz"."""
+
+    def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto"):
+        self.path, self.monitor, self.save_best_only = os.fspath(path), monitor, save_best_only
+        self.mode = _mode(mode, monitor)
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch, logs):
+        from ..checkpoint import save
+
+        v = logs.get(self.monitor)
+        if self.save_best_only:
+            if v is None or not (v < self.best if self.mode == "min" else v > self.best):
+                return
+            self.best = v
+        path = self.path.format(epoch=epoch, **{k: x for k, x in logs.items() if x is not None and k != "epoch"})
+        save(self.trainer.model, path, optimizer=self.trainer.optimizer, epoch=epoch,
+             extra={"logs": {k: x for k, x in logs.items() if isinstance(x, (int, float))}})
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at the first non-finite loss and restore the last finite parameters (those of the
+    start of the epoch). fit does this by default (terminate_on_nan=True); this class exists for
+    Keras-style explicitness."""
+
+
+class CSVLogger(Callback):
+    """Append each epoch's logs as a CSV row."""
+
+    def __init__(self, path, append=False):
+        self.path, self.append = os.fspath(path), append
+        self._keys = None
+
+    def on_epoch_end(self, epoch, logs):
+        new = self._keys is None
+        if new:
+            self._keys = list(logs)
+        with open(self.path, "a" if (self.append or not new) else "w", newline="") as f:
+            w = csv.writer(f)
+            if new and not (self.append and os.path.getsize(self.path) > 0):
+                w.writerow(self._keys)
+            w.writerow(["" if logs.get(k) is None else logs.get(k) for k in self._keys])
+
+
+class LearningRateScheduler(Callback):
+    """Set every group's lr to schedule(epoch, lr) at the start of each epoch (Keras)."""
+
+    def __init__(self, schedule):
+        if not callable(schedule):
+            raise TypeError("schedule: expected a callable f(epoch, lr) -> lr")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch, logs):
+        groups = self.trainer.optimizer.param_groups
+        lr = float(self.schedule(epoch, groups[0]["lr"]))
+        if not lr >= 0:
+            raise ValueError(f"LearningRateScheduler: schedule returned an invalid lr {lr!r}")
+        for g in groups:
+            g["lr"] = lr
+
+
+class ProgressBar(Callback):
+    """tqdm-style bar per epoch (batches, loss, samples/s, ETA) on a terminal; one line per epoch
+    otherwise; silent with verbose=0."""
+
+    def __init__(self, verbose=1, stream=None):
+        self.verbose, self.stream = verbose, stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def on_epoch_begin(self, epoch, logs):
+        self.t0 = self._last = time.perf_counter()
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs):
+        if not (self.verbose and self.tty):
+            return
+        now = time.perf_counter()
+        nb = self.trainer.n_batches
+        if now - self._last < 0.1 and batch + 1 < nb:
+            return
+        self._last = now
+        done = (batch + 1) / nb
+        el = now - self.t0
+        eta = el / done - el if done > 0 else 0
+        bar = "=" * int(25 * done) + (">" if done < 1 else "") + "." * (25 - int(25 * done) - (1 if done < 1 else 0))
+        sps = logs.get("samples", 0) / el if el > 0 else 0
+        self.stream.write(f"\rEpoch {self.epoch + 1}/{self.trainer.epochs} [{bar}] {batch + 1}/{nb} "
+                          f"loss {logs.get('loss', float('nan')):.4f} {sps:,.0f} samples/s ETA {eta:4.1f}s ")
+        self.stream.flush()
+
+    def on_epoch_end(self, epoch, logs):
+        if not self.verbose:
+            return
+        parts = [f"{k} {v:.4f}" for k, v in logs.items()
+                 if v is not None and k not in ("epoch", "seconds", "samples_per_sec", "lr")]
+        line = (f"Epoch {epoch + 1}/{self.trainer.epochs} - {logs['seconds']:.2f}s "
+                f"{logs['samples_per_sec']:,.0f} samples/s - " + " - ".join(parts) + f" - lr {logs['lr']:.3g}")
+        self.stream.write(("\r" + line + " " * 8 + "\n") if self.tty else line + "\n")
+        self.stream.flush()
