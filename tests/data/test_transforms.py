@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import data as D
+
+
+def imgs(n=6, c=3, h=7, w=9, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).random((n, c, h, w)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flips_and_transpose_exact(dtype):
+    x = imgs(dtype=dtype)
+    np.testing.assert_array_equal(D.RandomHorizontalFlip(1.0)(x), x[..., ::-1])
+    np.testing.assert_array_equal(D.RandomVerticalFlip(1.0)(x), x[..., ::-1, :])
+    np.testing.assert_array_equal(D.RandomHorizontalFlip(0.0)(x), x)
+    sq = imgs(h=8, w=8, dtype=dtype)
+    np.testing.assert_array_equal(D.RandomTranspose(1.0)(sq), sq.transpose(0, 1, 3, 2))
+    y = D.RandomHorizontalFlip(0.5)(x, np.random.default_rng(3))
+    flipped = [np.array_equal(y[i], x[i, :, :, ::-1]) for i in range(len(x))]
+    kept = [np.array_equal(y[i], x[i]) for i in range(len(x))]
+    assert all(f or k for f, k in zip(flipped, kept)) and any(flipped) and any(kept)
+
+
+def test_identities():
+    x = imgs()
+    np.testing.assert_array_equal(D.RandomRotation(0)(x), x)
+    np.testing.assert_array_equal(D.RandomCrop((7, 9))(x), x)
+    np.testing.assert_array_equal(D.RandomShift(0, 0)(x), x)
+    np.testing.assert_array_equal(D.RandomZoom((1.0, 1.0))(x), x)
+    np.testing.assert_array_equal(D.ColorJitter()(x), x)
+
+
+def test_rotation_by_90_is_rot90_counterclockwise():
+    x = imgs(h=8, w=8)
+    y = D.RandomRotation((90, 90))(x)
+    np.testing.assert_allclose(y, np.rot90(x, 1, axes=(2, 3)), atol=1e-6)
+
+
+def test_shift_and_crop_against_numpy():
+    x = imgs()
+    rng = np.random.default_rng(5)
+    y = D.RandomShift(2, 1)(x, np.random.default_rng(5))
+    dy = -(-rng.integers(-1, 2, len(x)))  # reproduce the draws: dy first, then dx
+    dx = rng.integers(-2, 3, len(x))
+    for i in range(len(x)):
+        ref = np.zeros_like(x[i])
+        H, W = x.shape[2:]
+        for r in range(H):
+            for c in range(W):
+                sr, sc = r - dy[i], c - dx[i]
+                if 0 <= sr < H and 0 <= sc < W:
+                    ref[:, r, c] = x[i, :, sr, sc]
+        np.testing.assert_array_equal(y[i], ref)
+    z = D.RandomCrop(5, padding=2)(x, np.random.default_rng(1))
+    assert z.shape == (6, 3, 5, 5)
+    pad = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))
+    for i in range(len(x)):  # every crop is some window of the padded image
+        found = any(np.array_equal(z[i], pad[i, :, t:t + 5, l:l + 5])
+                    for t in range(pad.shape[2] - 4) for l in range(pad.shape[3] - 4))
+        assert found
+
+
+def test_resized_crop_and_zoom_shapes_and_ranges():
+    x = imgs(h=16, w=16)
+    y = D.RandomResizedCrop(8, scale=(0.5, 1.0))(x, np.random.default_rng(0))
+    assert y.shape == (6, 3, 8, 8) and y.min() >= 0 and y.max() <= 1
+    # full-image crop resized to the same size is the identity
+    np.testing.assert_allclose(D.RandomResizedCrop(16, scale=(1, 1), ratio=(1, 1))(x), x, atol=1e-6)
+    z = D.RandomZoom((2.0, 2.0))(x)
+    np.testing.assert_allclose(z[:, :, 7:9, 7:9].mean(), x[:, :, 6:10, 6:10].mean(), atol=0.1)
+
+
+def _gray(x):
+    return 0.2989 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+
+
+def test_color_factors_as_documented():
+    x = imgs(seed=2)
+    b = D.ColorJitter(brightness=(1.5, 1.5))(x)
+    np.testing.assert_allclose(b, np.clip(1.5 * x, 0, 1), atol=1e-6)
+    c = D.ColorJitter(contrast=(0.5, 0.5))(x)
+    m = _gray(x).mean(axis=(1, 2))[:, None, None, None]
+    np.testing.assert_allclose(c, np.clip(0.5 * x + 0.5 * m, 0, 1), atol=1e-6)
+    s = D.ColorJitter(saturation=(0.0, 0.0))(x)
+    np.testing.assert_allclose(s, np.repeat(_gray(x)[:, None], 3, axis=1), atol=1e-6)
+    h = D.ColorJitter(hue=(0.0, 0.0))(x)
+    np.testing.assert_allclose(h, x, atol=1e-6)
+    full = D.ColorJitter(hue=(0.5, 0.5))(D.ColorJitter(hue=(0.5, 0.5))(x))  # two half turns
+    np.testing.assert_allclose(full, x, atol=1e-5)
+    gray_img = np.random.default_rng(1).random((2, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_array_equal(D.ColorJitter(saturation=0.5, hue=0.2)(gray_img), gray_img)
+
+
+def test_color_jitter_matches_torchvision_hue_if_available():
+    tvf = pytest.importorskip("torchvision.transforms.functional")
+    import torch
+    x = imgs(n=2, seed=4)
+    ours = D.ColorJitter(hue=(0.2, 0.2))(x)
+    theirs = np.stack([tvf.adjust_hue(torch.from_numpy(x[i]), 0.2).numpy() for i in range(2)])
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_normalize_and_standardize():
+    x = imgs()
+    n = D.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))(x)
+    np.testing.assert_allclose(n, (x - 0.5) / 0.5, atol=1e-6)
+    X = np.random.default_rng(0).normal(5, 3, (500, 4))
+    X[:, 3] = 7.0
+    st = D.Standardize().fit(X)
+    Z = st.transform(X)
+    np.testing.assert_allclose(Z[:, :3].mean(axis=0), 0, atol=1e-9)
+    np.testing.assert_allclose(Z[:, :3].std(axis=0), 1, atol=1e-9)
+    assert np.all(Z[:, 3] == 0)
+    st2 = D.Standardize().load_state_dict(st.state_dict())
+    np.testing.assert_array_equal(st2.transform(X), Z)
+    with pytest.raises(RuntimeError, match="fit"):
+        D.Standardize().transform(X)
+    with pytest.raises(ValueError, match="std"):
+        D.Normalize(0, 0)
+
+
+def test_compose_reproducible_and_multithread_invariant():
+    x = imgs(n=16, h=12, w=12)
+    t = D.Compose([D.RandomRotation(20), D.RandomHorizontalFlip(), D.ColorJitter(0.3, 0.3, 0.3, 0.05),
+                   D.RandomCrop(10, padding=1)])
+    outs = []
+    for nt in (1, 2, 3):
+        with fastnn.set_num_threads(nt):
+            outs.append(t(x, np.random.default_rng(7)))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], outs[2])
+    assert not np.array_equal(t(x, np.random.default_rng(8)), outs[0])
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match=r"expected an image batch \(N, C, H, W\)"):
+        D.RandomHorizontalFlip()(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="p: expected a probability"):
+        D.RandomHorizontalFlip(2)
+    with pytest.raises(ValueError, match="square"):
+        D.RandomTranspose(1.0)(imgs())
+    with pytest.raises(ValueError, match="hue"):
+        D.ColorJitter(hue=0.7)
+    with pytest.raises(ValueError, match="larger than the padded image"):
+        D.RandomCrop(20)(imgs())

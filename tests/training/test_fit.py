@@ -1,0 +1,197 @@
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+import fastnn
+from fastnn import nn, optim, training
+from fastnn.optim import lr_scheduler as S
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    X = (d.data / 16.0).astype(np.float32)
+    y = d.target.astype(np.int64)
+    idx = np.random.default_rng(0).permutation(len(X))
+    X, y = X[idx], y[idx]
+    return X[:1400], y[:1400], X[1400:], y[1400:]
+
+
+def net(seed=0, p=0.2):
+    fastnn.manual_seed(seed)
+    return nn.Sequential(nn.Linear(64, 128, init="he_normal"), nn.BatchNorm1d(128), nn.ELU(), nn.Dropout(p),
+                         nn.Linear(128, 10))
+
+
+def test_digits_reaches_95_percent(digits):
+    Xtr, ytr, Xte, yte = digits
+    m = net()
+    h = fastnn.fit(m, Xtr, ytr, loss="cross_entropy", optimizer=optim.SGD(m, lr=0.05, momentum=0.9, nesterov=True),
+                   epochs=15, batch_size=32, validation_split=0.1, seed=0, verbose=0)
+    res = fastnn.evaluate(m, Xte, yte, loss=nn.CrossEntropyLoss())
+    assert res["accuracy"] >= 0.95
+    assert len(h) == 15 and set(h.keys()) >= {"loss", "accuracy", "val_loss", "val_accuracy", "gap", "lr",
+                                               "seconds", "samples_per_sec"}
+    gap = np.array(h["gap"])
+    np.testing.assert_allclose(gap, (1 - np.array(h["val_accuracy"])) - (1 - np.array(h["accuracy"])))
+    p = fastnn.predict(m, Xte)
+    assert p.shape == (len(Xte), 10) and (p.argmax(1) == yte).mean() == pytest.approx(res["accuracy"])
+
+
+def test_same_seed_same_run(digits):
+    Xtr, ytr, _, _ = digits
+    hs = []
+    for nt in (1, 2):
+        with fastnn.set_num_threads(nt):
+            m = net(3)
+            hs.append((fastnn.fit(m, Xtr[:500], ytr[:500], loss="cross_entropy", optimizer="adam", epochs=3,
+                                  seed=5, verbose=0, transform=None), m.state_dict()))
+    assert hs[0][0]["loss"] == hs[1][0]["loss"]
+    for k, v in hs[0][1].items():
+        np.testing.assert_array_equal(v, hs[1][1][k])
+
+
+def test_early_stopping_restores_best_weights_exactly():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 64)
+    Xv = rng.standard_normal((32, 5)).astype(np.float32)
+    yv = rng.integers(0, 3, 32)  # random labels: validation loss soon rises
+    fastnn.manual_seed(1)
+    m = nn.Sequential(nn.Linear(5, 64), nn.ReLU(), nn.Linear(64, 3))
+    snaps = []
+
+    class Keep(training.Callback):
+        def on_epoch_end(self, epoch, logs):
+            snaps.append(m.arena().data.copy())
+
+    es = training.EarlyStopping(patience=3)
+    h = fastnn.fit(m, X, y, loss="cross_entropy", optimizer=optim.Adam(m, lr=0.05), epochs=100,
+                   validation_data=(Xv, yv), callbacks=[Keep(), es], verbose=0, seed=0)
+    vl = h["val_loss"]
+    best = int(np.argmin(vl))
+    assert h.stopped_early and len(h) == best + 1 + 3  # stopped exactly `patience` epochs after the best
+    assert es.best_epoch == best
+    np.testing.assert_array_equal(m.arena().data, snaps[best])
+
+
+def test_reduce_lr_on_plateau_lowers_the_rate():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((64, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 64)
+    fastnn.manual_seed(2)
+    m = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 3))
+    opt = optim.SGD(m, lr=0.5)
+    sched = S.ReduceLROnPlateau(opt, patience=1, factor=0.5)
+    h = fastnn.fit(m, X, y, loss="cross_entropy", optimizer=opt, epochs=25, scheduler=sched,
+                   validation_data=(rng.standard_normal((32, 5)).astype(np.float32), rng.integers(0, 3, 32)),
+                   verbose=0, seed=0)
+    assert min(h["lr"]) < 0.5 and h["lr"] == sorted(h["lr"], reverse=True)
+
+
+def test_per_batch_scheduler_and_callbacks(tmp_path, digits):
+    Xtr, ytr, _, _ = digits
+    m = net()
+    opt = optim.SGD(m, lr=0.1, momentum=0.9)
+    sched = S.OneCycleLR(opt, max_lr=0.2, epochs=2, steps_per_epoch=-(-300 // 32))
+    csv_path = tmp_path / "log.csv"
+    ck = tmp_path / "best.npz"
+    h = fastnn.fit(m, Xtr[:300], ytr[:300], loss="cross_entropy", optimizer=opt, epochs=2, scheduler=sched,
+                   validation_split=0.2, verbose=0, clip_grad_norm=1.0,
+                   callbacks=[training.CSVLogger(csv_path), training.ModelCheckpoint(ck, save_best_only=True),
+                              training.LearningRateScheduler(lambda e, lr: lr)])
+    assert sched.last_epoch == 2 * 8
+    assert csv_path.read_text().splitlines()[0].startswith("epoch,loss,accuracy")
+    assert fastnn.load(ck).get_config() == m.get_config()
+    h.to_csv(tmp_path / "h.csv")
+    assert "val_loss" in (tmp_path / "h.csv").read_text()
+    pytest.importorskip("matplotlib")
+    assert os.path.getsize(h.plot(tmp_path / "c.png")) > 1000
+
+
+def test_nan_loss_stops_and_restores_last_finite_parameters():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((256, 4)).astype(np.float32) * 100
+    y = rng.standard_normal((256, 1)).astype(np.float32) * 1e4
+    fastnn.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1))
+    starts = []
+
+    class Keep(training.Callback):
+        def on_epoch_begin(self, epoch, logs):
+            starts.append(m.arena().data.copy())
+
+    h = fastnn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m, lr=10.0), epochs=20, callbacks=[Keep()], verbose=0)
+    assert h.terminated_on_nan
+    assert np.isfinite(m.arena().data).all()
+    np.testing.assert_array_equal(m.arena().data, starts[len(h)])
+
+
+def test_ctrl_c_stops_after_the_current_step(digits):
+    Xtr, ytr, _, _ = digits
+    m = net()
+    steps = []
+
+    class Interrupt(training.Callback):
+        def on_batch_end(self, batch, logs):
+            steps.append(batch)
+            if len(steps) == 5:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    h = fastnn.fit(m, Xtr, ytr, loss="cross_entropy", optimizer="adam", epochs=5, callbacks=[Interrupt()],
+                   verbose=0)
+    assert h.interrupted and len(h) == 1 and len(steps) == 5
+    assert np.isfinite(m.arena().data).all()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("kwargs,exc,msg", [
+    (dict(y=np.zeros(10, np.int64)), ValueError, r"X, y: different numbers of samples \(20 and 10\)"),
+    (dict(y=np.full(20, 12)), ValueError, r"y: labels must lie in \[0, 10\)"),
+    (dict(y=np.full(20, -1)), ValueError, r"y: labels must lie in \[0, 10\)"),
+    (dict(X=np.zeros((20, 30), np.float32)), ValueError, r"Linear\(64\u2192128\) got input of shape"),
+    (dict(X=np.zeros((0, 64), np.float32), y=np.zeros(0, np.int64)), ValueError, "empty dataset"),
+    (dict(validation_split=1.0), ValueError, r"validation_split: expected a fraction in \[0, 1\)"),
+    (dict(validation_split=-0.1), ValueError, "validation_split"),
+    (dict(epochs=0), ValueError, "epochs"),
+    (dict(loss="hinge"), ValueError, "loss: unknown name"),
+    (dict(optimizer="lbfgs"), ValueError, "optimizer: unknown name"),
+    (dict(y=np.zeros(20, np.float32)), TypeError, "integer class labels"),
+])
+def test_bad_inputs_before_training(kwargs, exc, msg):
+    m = net()
+    before = m.state_dict()
+    args = dict(X=np.zeros((20, 64), np.float32), y=np.zeros(20, np.int64), loss="cross_entropy",
+                optimizer="sgd", epochs=1, verbose=0)
+    args.update(kwargs)
+    X, y = args.pop("X"), args.pop("y")
+    with pytest.raises(exc, match=msg):
+        fastnn.fit(m, X, y, **args)
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_nan_input_refused():
+    X = np.zeros((20, 64), np.float32)
+    X[7, 3] = np.nan
+    with pytest.raises(ValueError, match=r"X: contains NaN or Inf \(first at sample 7\)"):
+        fastnn.fit(net(), X, np.zeros(20, np.int64), loss="cross_entropy", optimizer="sgd", epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="monitors 'val_loss' but fit has no validation data"):
+        fastnn.fit(net(), np.zeros((20, 64), np.float32), np.zeros(20, np.int64), loss="cross_entropy",
+                   optimizer="sgd", epochs=1, verbose=0, callbacks=[training.EarlyStopping()])
+
+
+def test_augmented_training_on_images():
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 1, 8, 8)).astype(np.float32)
+    y = (X[:, 0, :4].mean(axis=(1, 2)) > X[:, 0, 4:].mean(axis=(1, 2))).astype(np.int64)
+    fastnn.manual_seed(0)
+    m = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 2))
+    from fastnn import data as D
+    h = fastnn.fit(m, X, y, loss="cross_entropy", optimizer="adam", epochs=3, verbose=0, seed=1,
+                   transform=D.Compose([D.RandomHorizontalFlip(), D.ColorJitter(brightness=0.2)]))
+    assert len(h) == 3 and np.isfinite(h["loss"]).all()
