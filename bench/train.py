@@ -1,0 +1,152 @@
+"""Whole-epoch training throughput (samples/s): fastnn.fit vs a PyTorch eager loop (same model, weights,
+data, batch size and optimizer) vs scikit-learn's MLPClassifier, side by side in one run.
+
+    python bench/train.py [--threads 1,2] [--epochs 4] [--json bench/results/train.json]
+
+Workloads (as the issue asks): a 784-256-128-10 ReLU MLP with Adam at batch 32 and 128; the course's
+default network (784-300-100-10, BatchNorm, ELU, dropout, Nesterov) at batch 128; a 64-64-10 MLP on
+the digits at batch 32 (also against MLPClassifier). The 784-feature data are synthetic (10,000 samples,
+class-dependent means); the engines alternate epoch by epoch with a settle pause between them.
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+
+import fastnn
+from fastnn import nn, optim
+from fastnn._threads import default_num_threads
+from fastnn.benchmark import machine_info
+
+
+def synthetic(n=10000, d=784, k=10, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((k, d)).astype(np.float32)
+    y = rng.integers(0, k, n)
+    X = (centers[y] * 0.5 + rng.standard_normal((n, d))).astype(np.float32)
+    return X, y
+
+
+def digits():
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    X = (d.data / 16.0).astype(np.float32)
+    return (X - X.mean(0)) / (X.std(0) + 1e-6), d.target.astype(np.int64)
+
+
+def build(kind, lib):
+    L = nn if lib == "fastnn" else __import__("torch").nn
+    if kind == "mlp":
+        return L.Sequential(L.Linear(784, 256), L.ReLU(), L.Linear(256, 128), L.ReLU(), L.Linear(128, 10))
+    if kind == "default":
+        return L.Sequential(L.Linear(784, 300), L.BatchNorm1d(300), L.ELU(), L.Dropout(0.2), L.Linear(300, 100),
+                            L.BatchNorm1d(100), L.ELU(), L.Dropout(0.2), L.Linear(100, 10))
+    return L.Sequential(L.Linear(64, 64), L.ReLU(), L.Linear(64, 10))
+
+
+def make_opt(kind, params, lib):
+    O = optim if lib == "fastnn" else __import__("torch").optim
+    if kind == "default":
+        return O.SGD(params, lr=0.01, momentum=0.9, nesterov=True)
+    return O.Adam(params, lr=1e-3)
+
+
+WORKLOADS = [("mlp", 32), ("mlp", 128), ("default", 128), ("digits", 32)]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", default=None)
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results", "train.json"))
+    a = ap.parse_args(argv)
+    import torch
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    from threadpoolctl import threadpool_limits
+    import warnings
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+    threads = [int(t) for t in a.threads.split(",")] if a.threads else sorted({1, default_num_threads()})
+    info = machine_info()
+    print(f"fastnn {info['fastnn']} | torch {info['torch']} | {info['cpu']} | {info['cores']} cores")
+    print(f"{'workload':9s} {'batch':>5s} {'thr':>3s} {'fastnn/s':>10s} {'torch/s':>10s} {'sklearn/s':>10s} "
+          f"{'x torch':>8s} {'x sklearn':>9s}")
+    data784, datadig = synthetic(), digits()
+    rows = []
+    for kind, batch in WORKLOADS:
+        X, y = datadig if kind == "digits" else data784
+        n = len(X)
+        for nt in threads:
+            torch.set_num_threads(nt)
+            fastnn.manual_seed(0)
+            fm = build(kind, "fastnn")
+            tm = build(kind, "torch")
+            tm.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in fm.state_dict().items()})
+            fo, to = make_opt(kind, fm, "fastnn"), make_opt(kind, tm.parameters(), "torch")
+            tX, ty = torch.from_numpy(X), torch.from_numpy(y)
+            tlf = torch.nn.CrossEntropyLoss()
+            rng = np.random.default_rng(0)
+
+            def torch_epoch():
+                tm.train()
+                perm = torch.from_numpy(rng.permutation(n))
+                for i in range(0, n, batch):
+                    idx = perm[i:i + batch]
+                    loss = tlf(tm(tX[idx]), ty[idx])
+                    to.zero_grad()
+                    loss.backward()
+                    to.step()
+
+            sk = None
+            if kind == "digits":
+                sk = MLPClassifier(hidden_layer_sizes=(64,), solver="adam", batch_size=batch, learning_rate_init=1e-3,
+                                   max_iter=1, random_state=0)
+                sk.partial_fit(X, y, classes=np.arange(10))
+            f_sps, t_sps, s_sps = [], [], []
+            with fastnn.set_num_threads(nt), threadpool_limits(nt):
+                fastnn.fit(fm, X, y, loss="cross_entropy", optimizer=fo, epochs=1, batch_size=batch, verbose=0, seed=0)
+                torch_epoch()
+                for e in range(a.epochs):
+                    time.sleep(0.2)
+                    h = fastnn.fit(fm, X, y, loss="cross_entropy", optimizer=fo, epochs=1, batch_size=batch,
+                                   verbose=0, seed=e + 1)
+                    f_sps.append(h["samples_per_sec"][0])
+                    time.sleep(0.2)
+                    t0 = time.perf_counter()
+                    torch_epoch()
+                    t_sps.append(n / (time.perf_counter() - t0))
+                    if sk is not None:
+                        time.sleep(0.2)
+                        t0 = time.perf_counter()
+                        sk.partial_fit(X, y)
+                        s_sps.append(n / (time.perf_counter() - t0))
+            f, t = statistics.median(f_sps), statistics.median(t_sps)
+            s = statistics.median(s_sps) if s_sps else None
+            row = {"workload": kind, "batch": batch, "threads": nt, "fastnn_sps": f, "torch_sps": t, "sklearn_sps": s,
+                   "vs_torch": f / t, "vs_sklearn": f / s if s else None}
+            rows.append(row)
+            print(f"{kind:9s} {batch:5d} {nt:3d} {f:10,.0f} {t:10,.0f} {(s or float('nan')):10,.0f} {f / t:8.2f} "
+                  f"{(f / s if s else float('nan')):9.2f}", flush=True)
+    allc = max(threads)
+    print("\ntargets (all cores): >= 1.8x torch at batch 128, >= 3x at batch 32, >= 5x sklearn on digits")
+    for r in rows:
+        if r["threads"] != allc:
+            continue
+        want = 1.8 if r["batch"] == 128 else 3.0
+        ok = r["vs_torch"] >= want
+        msg = f"x{r['vs_torch']:.2f} torch (want >= {want})"
+        if r["vs_sklearn"]:
+            ok = ok and r["vs_sklearn"] >= 5
+            msg += f", x{r['vs_sklearn']:.1f} sklearn (want >= 5)"
+        print(f"  {'PASS' if ok else 'MISS'} {r['workload']} batch {r['batch']}: {msg}")
+    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
+    with open(a.json, "w") as fh:
+        json.dump({"machine": info, "rows": rows}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
