@@ -50,6 +50,13 @@ def _limit_blas(n):
         _blas.set_split(False)
 
 
+def ensure_single_pool():
+    """Re-pin scipy's BLAS to one thread if something (threadpoolctl's threadpool_limits, another
+    library) changed it: otherwise each of fastnn's GEMM threads would start its own BLAS team and
+    oversubscribe the cores. fit() calls this once at its start."""
+    _limit_blas(get_num_threads())
+
+
 def get_num_threads():
     """The thread count fastnn's kernels use."""
     return _runtime.get_kernel_threads()

@@ -181,7 +181,11 @@ class Module:
                 p.regularizer = reg
 
     def has_trainable(self):
-        return any(p.requires_grad for p in self.parameters())
+        """Any parameter with requires_grad (a short-circuit walk: Sequential.backward asks every step)."""
+        for p in self._params.values():
+            if p is not None and p.requires_grad:
+                return True
+        return any(m.has_trainable() for m in self._modules.values())
 
     def num_parameters(self, trainable_only=False):
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
