@@ -11,11 +11,27 @@ cdef extern from *:
     """
     const char *fnn_build_flags()
 
+cdef extern from *:
+    """
+    /* a per-thread override (the data loader's background thread runs its kernels on one thread,
+       beside the training step's team) */
+    static __thread int fnn_tls_threads = 0;
+    """
+    int fnn_tls_threads
+
 cdef int _n_threads = 1
 
 
 cdef int get_threads() noexcept nogil:
-    return _n_threads
+    return fnn_tls_threads if fnn_tls_threads > 0 else _n_threads
+
+
+def set_thread_local_threads(int n):
+    """Thread count for kernels called from the current thread only (0: follow the global count)."""
+    global fnn_tls_threads
+    if n < 0:
+        raise ValueError(f"n: expected >= 0, got {n}")
+    fnn_tls_threads = n
 
 
 def set_kernel_threads(int n):

@@ -4,6 +4,8 @@ import threading
 
 import numpy as np
 
+from .._ext import _runtime
+
 
 class DataLoader:
     """Batches (X[idx], y[idx]) (or X[idx] when y is None) of in-memory arrays.
@@ -11,8 +13,9 @@ class DataLoader:
     shuffle: a new permutation every epoch; transform(batch, rng): augmentation drawn afresh every
     epoch. seed: the same seed gives the same batches and augmentations, epoch by epoch (epoch e uses
     the generator seeded by (seed, e)). prefetch: batches prepared ahead by a background thread while
-    the current one trains (gathering and fastnn's augmentation kernels release the GIL); 0 prepares
-    them in the calling thread.
+    the current one trains (gathering and fastnn's augmentation kernels release the GIL; that thread
+    runs its kernels single-threaded so it does not oversubscribe the cores the training step uses);
+    0 prepares them in the calling thread.
     """
 
     def __init__(self, X, y=None, batch_size=32, shuffle=True, drop_last=False, transform=None, seed=None,
@@ -61,6 +64,8 @@ class DataLoader:
         stop = threading.Event()
 
         def produce():
+            # one thread for this thread's kernels: the training step's team has the cores
+            _runtime.set_thread_local_threads(1)
             try:
                 for idx in batches:
                     item = self._make(idx, rng)

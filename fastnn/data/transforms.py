@@ -57,7 +57,10 @@ class Transform:
 
 
 class Compose(Transform):
-    """Apply transforms in order."""
+    """Apply transforms in order. Consecutive geometric transforms (flips, shifts, crops, rotations,
+    zooms) are fused: their per-sample maps are composed and the image is resampled once (one bilinear
+    interpolation instead of several, and `fill` only outside the original image); the random draws
+    are the same as applying them one by one."""
 
     def __init__(self, transforms):
         self.transforms = list(transforms)
@@ -67,8 +70,17 @@ class Compose(Transform):
 
     def __call__(self, x, rng=None):
         rng = numpy_rng(rng)
-        for t in self.transforms:
-            x = t(x, rng)
+        ts, i = self.transforms, 0
+        while i < len(ts):
+            j = i
+            while j < len(ts) and isinstance(ts[j], _Affine) and ts[j].fill == ts[i].fill:
+                j += 1
+            if j - i >= 2:
+                x = _fused(ts[i:j], x, rng)
+                i = j
+            else:
+                x = ts[i](x, rng)
+                i += 1
         return x
 
 
@@ -160,6 +172,22 @@ class _Affine(Transform):
         n, _, H, W = x.shape
         A = self._matrices(n, H, W, numpy_rng(rng))
         return _augment.affine_sample(x, A, self._out_hw(H, W), fill=self.fill)
+
+
+def _fused(group, x, rng):
+    """Resample once through the composition of several geometric transforms' maps."""
+    x = _images(x, "Compose")
+    n, _, H, W = x.shape
+    total = np.tile(np.eye(3), (n, 1, 1))
+    h, w = H, W
+    for t in group:  # output -> source maps compose left to right: source = M1 M2 ... (out)
+        A = t._matrices(n, h, w, rng)
+        M = np.zeros((n, 3, 3))
+        M[:, 0, :], M[:, 1, :], M[:, 2, 2] = A[:, 0:3], A[:, 3:6], 1.0
+        total = total @ M
+        h, w = t._out_hw(h, w)
+    A = np.concatenate([total[:, 0, :], total[:, 1, :]], axis=1)
+    return _augment.affine_sample(x, A, (h, w), fill=group[0].fill)
 
 
 class RandomHorizontalFlip(_Affine):

@@ -145,3 +145,25 @@ def test_bad_inputs():
         D.ColorJitter(hue=0.7)
     with pytest.raises(ValueError, match="larger than the padded image"):
         D.RandomCrop(20)(imgs())
+
+
+@pytest.mark.parametrize("h", [0.1, -0.3, 0.5])
+def test_hue_matches_an_independent_hsv_reference(h):
+    colors = pytest.importorskip("matplotlib.colors")
+    x = imgs(n=3, seed=6)
+    ours = D.ColorJitter(hue=(h, h))(x)
+    hsv = colors.rgb_to_hsv(np.moveaxis(x, 1, -1).astype(np.float64))
+    hsv[..., 0] = (hsv[..., 0] + h) % 1.0
+    ref = np.moveaxis(colors.hsv_to_rgb(hsv), -1, 1)
+    np.testing.assert_allclose(ours, ref, atol=2e-6)
+
+
+def test_compose_fuses_geometric_transforms():
+    x = imgs(n=5, h=10, w=10)
+    flips = D.Compose([D.RandomHorizontalFlip(1.0), D.RandomVerticalFlip(1.0)])
+    np.testing.assert_array_equal(flips(x), x[..., ::-1, ::-1])
+    seq = [D.RandomCrop(8, padding=1), D.RandomHorizontalFlip(0.5)]
+    fused = D.Compose(seq)(x, np.random.default_rng(4))
+    r = np.random.default_rng(4)
+    one_by_one = seq[1](seq[0](x, r), r)
+    np.testing.assert_array_equal(fused, one_by_one)  # integer maps: exactly the same result
