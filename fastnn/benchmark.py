@@ -16,7 +16,7 @@ import numpy as np
 from . import __version__, ops
 from . import reference as R
 from ._ext import _runtime
-from ._threads import default_num_threads, set_num_threads
+from ._threads import default_num_threads, ensure_single_pool, set_num_threads
 
 SIZES = {"64K": 1 << 16, "1M": 1 << 20, "16M": 1 << 24}
 
@@ -229,7 +229,8 @@ def run(sizes=("64K", "1M", "16M"), threads=None, dtype=np.float32, only=None, r
         for nt in threads:
             if torch:
                 torch.set_num_threads(nt)
-            with set_num_threads(nt):
+            with set_num_threads(nt), _blas_limit(nt):
+                ensure_single_pool()  # NumPy's BLAS gets nt threads, fastnn's stays pinned and split
                 for name, nbytes, f_fast, f_np, f_torch in cases:
                     if only and not any(o in name for o in only):
                         continue
@@ -237,8 +238,12 @@ def run(sizes=("64K", "1M", "16M"), threads=None, dtype=np.float32, only=None, r
                     if f_torch is not None:
                         fns["torch"] = f_torch
                     r = reps or (21 if n <= 1 << 16 else 11 if n <= 1 << 20 else 5)
-                    t = time_side_by_side(fns, r, min_time=0.05 if n <= 1 << 16 else 0.0,
-                                          settle=0.12 if name.startswith("linear") else 0.0)
+                    if name.startswith("linear"):  # BLAS workers spin ~0.1 s after a GEMM: settle between
+                        # engines, then long blocks (the first calls after an idle pause run slow)
+                        t = time_side_by_side(fns, r, block=30 if n <= 1 << 20 else 6,
+                                              skip=10 if n <= 1 << 20 else 2, settle=0.12)
+                    else:
+                        t = time_side_by_side(fns, r, min_time=0.05 if n <= 1 << 16 else 0.0)
                     row = {"op": name, "size": sname, "n": n, "threads": nt,
                            "fastnn_s": t["fastnn"], "numpy_s": t["numpy"], "torch_s": t.get("torch"),
                            "vs_numpy": t["numpy"] / t["fastnn"],
@@ -263,6 +268,18 @@ def run(sizes=("64K", "1M", "16M"), threads=None, dtype=np.float32, only=None, r
             json.dump(result, f, indent=1)
         print(f"\nwrote {json_path}", file=out)
     return result
+
+
+def _blas_limit(n):
+    """Every BLAS library (NumPy's too: the baseline) limited to n threads for a fair row."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(n, user_api="blas")
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
 
 
 def check_targets(rows, allc):

@@ -25,6 +25,10 @@ def cmd_info(args):
                   f"{d.get('num_threads')} threads ({d.get('filepath')})")
     except ImportError:
         print("  BLAS:          threadpoolctl not installed")
+    from fastnn._ext import _blas
+
+    print("  matmul:        " + ("one thread pool: scipy's BLAS pinned to 1 thread, each product split over "
+                               "fastnn's threads" if _blas.get_split() else "BLAS threads its own products"))
     print(f"  compiler:      {b['compiler']}")
     print(f"  flags:         {b['flags']}")
     print(f"  numpy {np.__version__}, scipy {scipy.__version__}, python {sys.version.split()[0]}")

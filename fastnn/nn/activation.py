@@ -140,6 +140,7 @@ class _Random(Module):
         self._calls = 0
 
     def manual_seed(self, seed):
+        """Set this layer's base seed (its stream restarts)."""
         self._base = int(seed) & ((1 << 64) - 1)
         self._calls = 0
         return self

@@ -157,6 +157,19 @@ class Module:
         for p in params:
             p.grad[...] = 0
 
+    def manual_seed(self, seed):
+        """The model's own generator: reseed every random layer below (Dropout, RReLU) from `seed` and
+        its position, so the same seed replays the same masks whatever else used the global generator."""
+        from .._random import stream_seed
+
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
+        for i, m in enumerate(self.modules()):
+            if hasattr(m, "_base") and hasattr(m, "_calls"):
+                object.__setattr__(m, "_base", stream_seed(int(seed), 1000 + i))
+                object.__setattr__(m, "_calls", 0)
+        return self
+
     def freeze(self):
         """Stop training this module's parameters (requires_grad = False)."""
         for p in self.parameters():

@@ -222,3 +222,17 @@ def test_repr_and_summary():
     assert "(3): Dropout(p=0.5)" in r
     s = m.summary((20,))
     assert "(None, 4)" in s and "Total params: 1,000" not in s and f"{m.num_parameters():,}" in s
+
+
+def test_model_manual_seed_replays_dropout_masks():
+    m = mlp(p=0.5)
+    x = randn((16, 20), np.float32, 9)
+    m.manual_seed(42)
+    a = m(x).copy()
+    fastnn.manual_seed(123)  # the global generator does not matter any more
+    m.manual_seed(42)
+    np.testing.assert_array_equal(m(x), a)
+    m.manual_seed(43)
+    assert not np.array_equal(m(x), a)
+    with pytest.raises(ValueError, match="seed"):
+        m.manual_seed(-1)
