@@ -77,7 +77,8 @@ extensions = [
         [f"fastnn/_ext/{name}.pyx"] + [f"csrc/{c}.c" for c in csrc],
         include_dirs=[np.get_include(), "csrc"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        depends=[f"csrc/{c}.inc" for c in csrc] + ["csrc/common.h", "csrc/fastnn.h", "csrc/simd_math.h"],
+        depends=[f"csrc/{c}.inc" for c in csrc] + ["csrc/common.h", "csrc/fastnn.h", "csrc/simd_math.h",
+                                                   "csrc/instantiate.h"],
     )
     for name, csrc in FAMILIES.items()
 ]

@@ -1,12 +1,10 @@
 /* Activation family: element-wise activations and their gradients, PReLU, RReLU, dropout. */
 #include "common.h"
-#include "simd_math.h"
 
 static const size_t fnn_unary_parmin[FNN_N_UNARY] = {
     FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP, FNN_PAR_MIN_CHEAP, FNN_PAR_MIN_CHEAP, FNN_PAR_MIN_EXP,
     FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP, FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP};
 
-#define FN(name) FNN_CAT(name, SUF)
 /* One range function per op and direction; a, b are the op's parameters. */
 #define FNN_UNARY(name, EXPR)                                                                    \
   FNN_CLONES static void FN(name##_fwd)(const T *x, T *y, size_t lo, size_t hi, T a, T b) {      \
@@ -20,32 +18,8 @@ static const size_t fnn_unary_parmin[FNN_N_UNARY] = {
     for (size_t i = lo; i < hi; i++) { T v = xy[i], gv = g[i]; dx[i] = (EXPR); }                  \
   }
 
-/* float: vectorizable approximations; double: libm (accuracy for gradient checks) */
-#define T float
-#define SUF _f32
-#define EXP fnn_expf
-#define EXPM1 fnn_expm1f
-#define TANH fnn_tanhf
-#define PHI fnn_phif
-#define SOFTPLUS fnn_softplusf
-#include "activation_helpers.inc"
-#include "activation.inc"
-#undef T
-#undef SUF
-#undef EXP
-#undef EXPM1
-#undef TANH
-#undef PHI
-#undef SOFTPLUS
-#define T double
-#define SUF _f64
-#define EXP exp
-#define EXPM1 expm1
-#define TANH tanh
-#define PHI fnn_phi
-#define SOFTPLUS fnn_softplus
-#include "activation_helpers.inc"
-#include "activation.inc"
+#define FNN_TEMPLATE "activation.inc"
+#include "instantiate.h"
 
 int fnn_unary(int op, int dtype, const void *x, void *y, size_t n, double a, double b, int nt) {
   if (op < 0 || op >= FNN_N_UNARY) return FNN_EVALUE;

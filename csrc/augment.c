@@ -6,15 +6,8 @@
 
 static inline double fnn_clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
 
-#define FN(name) FNN_CAT(name, SUF)
-#define T float
-#define SUF _f32
-#include "augment.inc"
-#undef T
-#undef SUF
-#define T double
-#define SUF _f64
-#include "augment.inc"
+#define FNN_TEMPLATE "augment.inc"
+#include "instantiate.h"
 
 int fnn_affine_sample(int dtype, const void *x, void *y, size_t N, size_t C, size_t H, size_t W,
                       size_t OH, size_t OW, const double *A, int nearest, double fill, int nt) {

@@ -1,22 +1,8 @@
 /* Loss family: softmax, log-softmax, cross-entropy, element-wise losses (each fused with its gradient). */
 #include "common.h"
-#include "simd_math.h"
 
-#define FN(name) FNN_CAT(name, SUF)
-#define T float
-#define SUF _f32
-#define EXP fnn_expf
-#define SOFTPLUS fnn_softplusf
-#include "loss.inc"
-#undef T
-#undef SUF
-#undef EXP
-#undef SOFTPLUS
-#define T double
-#define SUF _f64
-#define EXP exp
-#define SOFTPLUS fnn_softplus
-#include "loss.inc"
+#define FNN_TEMPLATE "loss.inc"
+#include "instantiate.h"
 
 int fnn_softmax(int dtype, const void *x, void *y, size_t N, size_t C, int log_, int nt) {
   return FNN_DISPATCH(dtype, softmax, (x, y, N, C, log_, nt));

@@ -1,15 +1,8 @@
 /* Norm family: batch-norm statistics, forward, backward; per-channel sums (bias gradients). */
 #include "common.h"
 
-#define FN(name) FNN_CAT(name, SUF)
-#define T float
-#define SUF _f32
-#include "norm.inc"
-#undef T
-#undef SUF
-#define T double
-#define SUF _f64
-#include "norm.inc"
+#define FNN_TEMPLATE "norm.inc"
+#include "instantiate.h"
 
 int fnn_bn_stats(int dtype, const void *x, size_t N, size_t C, size_t S, double *mean, double *var,
                  int nt) {

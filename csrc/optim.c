@@ -1,18 +1,8 @@
 /* Optim family: fused in-place optimizer updates with torch.optim's formulas. */
 #include "common.h"
 
-#define FN(name) FNN_CAT(name, SUF)
-#define T float
-#define SUF _f32
-#define SQRT sqrtf
-#include "optim.inc"
-#undef T
-#undef SUF
-#undef SQRT
-#define T double
-#define SUF _f64
-#define SQRT sqrt
-#include "optim.inc"
+#define FNN_TEMPLATE "optim.inc"
+#include "instantiate.h"
 
 int fnn_sgd_step(int dtype, void *p, const void *g, void *buf, size_t n, long step, double lr,
                  double momentum, double dampening, double wd, int nesterov, double l1, int nt) {

@@ -1,15 +1,8 @@
 /* Reduce family: deterministic norms (gradient clipping), in-place scale/clamp, bias broadcast. */
 #include "common.h"
 
-#define FN(name) FNN_CAT(name, SUF)
-#define T float
-#define SUF _f32
-#include "reduce.inc"
-#undef T
-#undef SUF
-#define T double
-#define SUF _f64
-#include "reduce.inc"
+#define FNN_TEMPLATE "reduce.inc"
+#include "instantiate.h"
 
 int fnn_norm_pow(int dtype, const void *x, size_t n, double p, double *out, int nt) {
   return FNN_DISPATCH(dtype, norm_pow, (x, n, p, out, nt));

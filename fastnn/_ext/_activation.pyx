@@ -148,7 +148,7 @@ def prelu(x, weight, *, out=None):
     cdef cnp.ndarray xa = arr_in(x, "x")
     cdef cnp.ndarray wa = arr_in(weight, "weight")
     check_dtype(wa, "weight", xa, "x")
-    cdef size_t N, C, S, wc
+    cdef size_t N = 0, C = 0, S = 0, wc = 0
     _prelu_view(xa, wa, &N, &C, &S, &wc)
     cdef cnp.ndarray y = arr_out(out, "out", xa, "x")
     no_alias(y, "out", xa, "x", True)
@@ -170,7 +170,7 @@ def prelu_backward(grad_out, x, weight, *, need_input_grad=True, grad_weight=Non
     cdef cnp.ndarray wa = arr_in(weight, "weight")
     check_dtype(wa, "weight", xa, "x")
     cdef cnp.ndarray ga = arr_like(grad_out, "grad_out", xa, "x")
-    cdef size_t N, C, S, wc
+    cdef size_t N = 0, C = 0, S = 0, wc = 0
     _prelu_view(xa, wa, &N, &C, &S, &wc)
     cdef cnp.ndarray dw = arr_out(grad_weight, "grad_weight", wa, "weight")
     if grad_weight is None and accumulate:

@@ -41,7 +41,7 @@ def batch_norm_stats(x):
     count). Accumulated in float64 with a per-channel shift, in fixed chunks: bitwise the same for any
     thread count."""
     cdef cnp.ndarray xa = arr_in(x, "x")
-    cdef size_t N, C, S
+    cdef size_t N = 0, C = 0, S = 0
     _view(xa, "x", &N, &C, &S)
     if N * S == 0:
         raise ValueError(f"x: batch-norm statistics need at least one value per channel, got shape "
@@ -75,7 +75,7 @@ def batch_norm(x, weight, bias, running_mean, running_var, *, training, double m
     into save_mean=/save_invstd= when given).
     """
     cdef cnp.ndarray xa = arr_in(x, "x")
-    cdef size_t N, C, S
+    cdef size_t N = 0, C = 0, S = 0
     _view(xa, "x", &N, &C, &S)
     cdef cnp.ndarray w = _chan(weight, "weight", xa, C, False)
     cdef cnp.ndarray b = _chan(bias, "bias", xa, C, False)
@@ -131,7 +131,7 @@ def batch_norm_backward(grad_out, x, weight, mean, invstd, *, training=True, nee
     Returns (grad_x or None, grad_weight, grad_bias); into grad_weight=/grad_bias= when given
     (added when accumulate=True)."""
     cdef cnp.ndarray xa = arr_in(x, "x")
-    cdef size_t N, C, S
+    cdef size_t N = 0, C = 0, S = 0
     _view(xa, "x", &N, &C, &S)
     cdef cnp.ndarray ga = arr_like(grad_out, "grad_out", xa, "x")
     cdef cnp.ndarray w = _chan(weight, "weight", xa, C, False)
@@ -168,7 +168,7 @@ def batch_norm_backward(grad_out, x, weight, mean, invstd, *, training=True, nee
 def channel_sum(x, *, out=None, accumulate=False):
     """Sum of x over every axis but 1 (a bias gradient), deterministic; into out (added if accumulate)."""
     cdef cnp.ndarray xa = arr_in(x, "x")
-    cdef size_t N, C, S
+    cdef size_t N = 0, C = 0, S = 0
     _view(xa, "x", &N, &C, &S)
     cdef cnp.npy_intp dims[1]
     dims[0] = C
