@@ -3,8 +3,9 @@
  * Two thread pools (libgomp for fastnn's kernels, the BLAS library's own) fight over the cores when
  * their calls alternate, as they do in every training step (measured on 2 cores: a whole step slower
  * with 2 threads than with 1). So BLAS runs single-threaded and each product is cut into independent
- * blocks of output rows (or columns), one BLAS call per thread: one pool, no reduction across threads,
- * and each output element is the same K-ordered sum whatever the thread count. */
+ * blocks of output rows (or columns) handed to the threads: one pool, no reduction across threads,
+ * and block bounds fixed by the shape, so each output element comes from the same BLAS call whatever
+ * the thread count. */
 #include "common.h"
 
 typedef void (*fnn_sgemm_t)(const char *, const char *, const int *, const int *, const int *,
@@ -38,33 +39,37 @@ int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double al
              int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt) {
   size_t es = dtype == FNN_F32 ? sizeof(float) : sizeof(double);
   double work = (double)M * (double)N * (double)K;
-  int team = nt;
-  if (work < 2 * FNN_GEMM_PAR_MIN) team = 1;
-  else if (work / FNN_GEMM_PAR_MIN < team) team = (int)(work / FNN_GEMM_PAR_MIN);
-  int split_rows = M >= N; /* cut the longer side, in blocks that are multiples of 16 */
-  int len = split_rows ? M : N;
-  if (team > (len + 15) / 16) team = (len + 15) / 16;
-  if (team <= 1) {
+  if (work < 2 * FNN_GEMM_PAR_MIN || M <= 0 || N <= 0) {
     fnn_gemm_block(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return FNN_OK;
   }
-#pragma omp parallel num_threads(team)
-  {
-    int T = omp_get_num_threads(), t = omp_get_thread_num();
-    int blk = ((len + T - 1) / T + 15) & ~15;
-    int lo = t * blk < len ? t * blk : len, hi = lo + blk < len ? lo + blk : len;
-    if (lo < hi) {
-      const char *a = (const char *)A, *b = (const char *)B;
-      char *c = (char *)C;
-      if (split_rows) /* rows lo..hi of op(A) and of C */
-        fnn_gemm_block(dtype, fn, ta, tb, hi - lo, N, K, alpha,
-                       a + (ta ? (size_t)lo : (size_t)lo * lda) * es, lda, B, ldb, beta,
-                       c + (size_t)lo * ldc * es, ldc);
-      else /* columns lo..hi of op(B) and of C */
-        fnn_gemm_block(dtype, fn, ta, tb, M, hi - lo, K, alpha, A, lda,
-                       b + (tb ? (size_t)lo * ldb : (size_t)lo) * es, ldb, beta, c + (size_t)lo * es,
-                       ldc);
-    }
+  /* Blocks of the longer side whose size depends on the shape only: BLAS results differ with where a
+   * block starts (its edge tiles), so fixed blocks make the product bitwise the same for any thread
+   * count, 1 included. 4 blocks for products up to 256M multiply-adds, up to 8 for larger ones (each
+   * block re-packs the other operand: on 2 cores, 16 blocks of a 32x784x256 product cost 35% more
+   * than 4; big products afford more blocks and so more threads). */
+  int split_rows = M >= N;
+  int len = split_rows ? M : N;
+  int nb = (int)(work / 67108864.0);
+  nb = nb < 4 ? 4 : (nb > 8 ? 8 : nb);
+  int blk = ((len + nb - 1) / nb + 15) & ~15;
+  if (blk < 64) blk = 64;
+  int nblk = (len + blk - 1) / blk;
+  int team = nt < nblk ? nt : nblk;
+  if (work / FNN_GEMM_PAR_MIN < team) team = (int)(work / FNN_GEMM_PAR_MIN);
+  if (team < 1) team = 1;
+  const char *a = (const char *)A, *b = (const char *)B;
+  char *c = (char *)C;
+#pragma omp parallel for schedule(static) num_threads(team) if (team > 1)
+  for (int k = 0; k < nblk; k++) {
+    int lo = k * blk, hi = lo + blk < len ? lo + blk : len;
+    if (split_rows) /* rows lo..hi of op(A) and of C */
+      fnn_gemm_block(dtype, fn, ta, tb, hi - lo, N, K, alpha,
+                     a + (ta ? (size_t)lo : (size_t)lo * lda) * es, lda, B, ldb, beta,
+                     c + (size_t)lo * ldc * es, ldc);
+    else /* columns lo..hi of op(B) and of C */
+      fnn_gemm_block(dtype, fn, ta, tb, M, hi - lo, K, alpha, A, lda,
+                     b + (tb ? (size_t)lo * ldb : (size_t)lo) * es, ldb, beta, c + (size_t)lo * es, ldc);
   }
   return FNN_OK;
 }

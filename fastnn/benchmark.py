@@ -240,8 +240,8 @@ def run(sizes=("64K", "1M", "16M"), threads=None, dtype=np.float32, only=None, r
                     r = reps or (21 if n <= 1 << 16 else 11 if n <= 1 << 20 else 5)
                     if name.startswith("linear"):  # BLAS workers spin ~0.1 s after a GEMM: settle between
                         # engines, then long blocks (the first calls after an idle pause run slow)
-                        t = time_side_by_side(fns, r, block=30 if n <= 1 << 20 else 6,
-                                              skip=10 if n <= 1 << 20 else 2, settle=0.12)
+                        blk = 120 if n <= 1 << 16 else 30 if n <= 1 << 20 else 6
+                        t = time_side_by_side(fns, r, block=blk, skip=blk // 3, settle=0.12)
                     else:
                         t = time_side_by_side(fns, r, min_time=0.05 if n <= 1 << 16 else 0.0)
                     row = {"op": name, "size": sname, "n": n, "threads": nt,

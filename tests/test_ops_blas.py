@@ -76,3 +76,22 @@ def test_bad_inputs():
         ops.linear(np.ones((2, 4), np.float32), a32, np.ones(4, np.float32))
     with pytest.raises(TypeError, match="x: expected a float32 or float64 array, got dtype int64"):
         ops.linear(np.ones((2, 4), np.int64), a32)
+
+
+@pytest.mark.parametrize("shape", [(128, 784, 256), (32, 784, 256), (1000, 300, 100), (77, 513, 129),
+                                   (2048, 512, 512)])
+def test_products_do_not_depend_on_thread_count(shape):
+    """Large products are split into blocks fixed by the shape (not by the thread count), so the
+    results are bitwise the same with 1, 2, 3 or 5 threads."""
+    import fastnn
+    n, i, o = shape
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((n, i)).astype(np.float32), rng.standard_normal((o, i)).astype(np.float32)
+    b, g = rng.standard_normal(o).astype(np.float32), rng.standard_normal((n, o)).astype(np.float32)
+    res = []
+    for nt in (1, 2, 3, 5):
+        with fastnn.set_num_threads(nt):
+            res.append((ops.linear(x, w, b),) + ops.linear_backward(g, x, w))
+    for r in res[1:]:
+        for a, c in zip(res[0], r):
+            np.testing.assert_array_equal(a, c)
