@@ -236,3 +236,20 @@ def test_model_manual_seed_replays_dropout_masks():
     assert not np.array_equal(m(x), a)
     with pytest.raises(ValueError, match="seed"):
         m.manual_seed(-1)
+
+
+def test_training_steps_bitwise_identical_across_threads_with_split_products():
+    """Layers large enough that fastnn splits their products over threads."""
+    x = randn((64, 784), np.float32, 3)
+    t = np.random.default_rng(1).integers(0, 10, 64)
+    res = []
+    for nt in (1, 2, 3):
+        with fastnn.set_num_threads(nt):
+            fastnn.manual_seed(5)
+            m = nn.Sequential(nn.Linear(784, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.3), nn.Linear(256, 10))
+            lf = nn.CrossEntropyLoss()
+            losses = [step(m, lf, x, t) for _ in range(2)]
+            res.append((losses, m.arena().grad.copy()))
+    for losses, g in res[1:]:
+        assert losses == res[0][0]
+        np.testing.assert_array_equal(g, res[0][1])
