@@ -2,7 +2,7 @@
 
 Flags: -O3 -fno-math-errno -fno-trapping-math (vectorizes exp/select loops without -ffast-math, which
 would break NaN/Inf). OpenMP is probed; without it the build is serial, with a warning, unless
-FASTNN_REQUIRE_OPENMP=1. No -march=native unless FASTNN_NATIVE=1: wheels run on any x86-64 and pick
+FASTNN_REQUIRE_OPENMP=1 (FASTNN_DISABLE_OPENMP=1 forces the serial build, to test it). No -march=native unless FASTNN_NATIVE=1: wheels run on any x86-64 and pick
 AVX2/AVX-512 clones at run time.
 """
 import os
@@ -46,7 +46,7 @@ def _probe_openmp(compiler):
 
 class BuildExt(build_ext):
     def build_extensions(self):
-        omp = _probe_openmp(self.compiler)
+        omp = os.environ.get("FASTNN_DISABLE_OPENMP") != "1" and _probe_openmp(self.compiler)
         if not omp:
             if os.environ.get("FASTNN_REQUIRE_OPENMP") == "1":
                 raise RuntimeError("fastnn: FASTNN_REQUIRE_OPENMP=1 but the compiler has no working -fopenmp")

@@ -76,5 +76,17 @@ def main(argv=None):
     return {"info": cmd_info, "bench": cmd_bench, "demo": cmd_demo}[args.cmd](args)
 
 
+def _entry():
+    """Console entry point: a closed pipe (`fastnn info | head`) ends quietly."""
+    import os
+
+    try:
+        return main()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_entry())

@@ -116,7 +116,7 @@ def linear(x, weight, bias=None, *, out=None):
         check_dtype(Bv, "bias", X, "x")
         if cnp.PyArray_NDIM(Bv) != 1 or cnp.PyArray_DIMS(Bv)[0] != O:
             raise ValueError(f"bias: expected shape ({O},), got {(<object>Bv).shape}")
-    oshape = (<object>X).shape[:-1] + (O,)
+    oshape = (<object>X).shape[:cnp.PyArray_NDIM(X) - 1] + (O,)
     cdef cnp.ndarray Y
     if out is None:
         Y = np.empty(oshape, dtype=(<object>X).dtype)
@@ -159,7 +159,7 @@ def linear_backward(grad_out, x, weight, *, need_input_grad=True, need_bias_grad
     _linear_dims(X, W, &N, &I, &O)
     cdef cnp.ndarray G = arr_in(grad_out, "grad_out")
     check_dtype(G, "grad_out", X, "x")
-    oshape = (<object>X).shape[:-1] + (O,)
+    oshape = (<object>X).shape[:cnp.PyArray_NDIM(X) - 1] + (O,)
     if (<object>G).shape != oshape:
         raise ValueError(f"grad_out: expected shape {oshape}, got {(<object>G).shape}")
     if accumulate and ((need_weight_grad and grad_weight is None) or (need_bias_grad and grad_bias is None)):
