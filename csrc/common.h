@@ -119,8 +119,10 @@ static inline int fnn_chan_reduce(size_t N, size_t C, size_t S, int K, int nt, f
   size_t cg = S >= 2048 ? 1 : (2048 + S - 1) / S;
   if (cg > C) cg = C;
   size_t ng = (C + cg - 1) / cg;
-  double *part = (double *)calloc(nb * KC, sizeof(double));
+  double stackbuf[2048]; /* small problems (every training step of a small model) skip the heap */
+  double *part = nb * KC <= 2048 ? stackbuf : (double *)malloc(nb * KC * sizeof(double));
   if (!part) return FNN_ENOMEM;
+  memset(part, 0, nb * KC * sizeof(double));
   size_t ntask = nb * ng;
   int team = fnn_team(total, nt, FNN_PAR_MIN_RED);
   if ((size_t)team > ntask) team = (int)ntask;
@@ -132,7 +134,7 @@ static inline int fnn_chan_reduce(size_t N, size_t C, size_t S, int K, int nt, f
   }
   for (size_t b = 0; b < nb; b++)
     for (size_t i = 0; i < KC; i++) out[i] += part[b * KC + i];
-  free(part);
+  if (part != stackbuf) free(part);
   return FNN_OK;
 }
 

@@ -22,6 +22,7 @@ class Module:
         object.__setattr__(self, "_params", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_ws", {})
+        object.__setattr__(self, "_last", {})
         object.__setattr__(self, "training", True)
 
     # ---- registration (attribute assignment, as in PyTorch) ----
@@ -66,12 +67,17 @@ class Module:
     # ---- workspaces ----
     def _buf(self, key, shape, dtype):
         """A reusable array for (key, shape, dtype): allocated on first use only."""
+        a = self._last.get(key)  # fast path: the same shape as last time
+        if a is not None and a.shape == shape and a.dtype == dtype:
+            return a
         k = (key, shape, dtype)
         a = self._ws.get(k)
         if a is None:
             if len(self._ws) >= _MAX_WORKSPACES:
                 self._ws.clear()
+                self._last.clear()
             a = self._ws[k] = np.empty(shape, dtype)
+        self._last[key] = a
         return a
 
     def _input(self, x, dtype):
@@ -224,6 +230,7 @@ class Module:
                 if b is not None and b.dtype.kind == "f":
                     m._set_buffer(name, b.astype(dtype))
             m._ws.clear()
+            m._last.clear()
             if hasattr(m, "_dtype"):
                 object.__setattr__(m, "_dtype", dtype)
         if self.parameters():

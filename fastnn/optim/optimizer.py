@@ -146,6 +146,14 @@ class Optimizer:
         return False
 
     def _make_plan(self):
+        runs = self._runs()
+        arena = self._range.arena
+        for r in runs:  # the run's arrays, sliced once per plan rather than every step
+            lo, hi = r["lo"], r["hi"]
+            r["views"] = (arena.data[lo:hi], arena.grad[lo:hi], {n: b[lo:hi] for n, b in self._state_buf.items()})
+        return runs
+
+    def _runs(self):
         gof = self._group_of()
         runs = []
         for p in sorted(self._params, key=lambda q: q._offset):
@@ -180,14 +188,12 @@ class Optimizer:
                tuple((g.get("weight_decay"), g["regularizer"]) for g in self.param_groups))
         if self._plan is None or self._plan_key != key:
             self._plan, self._plan_key = self._make_plan(), key
-        arena = self._range.arena
         for run in self._plan:
             gi, (cwd, dwd, l1), step = run["key"]
             step += 1
             run["key"] = (gi, (cwd, dwd, l1), step)
-            lo, hi = run["lo"], run["hi"]
-            self._update(self.param_groups[gi], arena.data[lo:hi], arena.grad[lo:hi],
-                         {n: b[lo:hi] for n, b in self._state_buf.items()}, step, cwd, dwd, l1, run)
+            data, grad, state = run["views"]
+            self._update(self.param_groups[gi], data, grad, state, step, cwd, dwd, l1, run)
             for p in run["params"]:
                 self._steps[id(p)] = step
         return loss
@@ -437,8 +443,8 @@ class NAdam(Optimizer):
     def _decoupled(self, g):
         return bool(g["decoupled_weight_decay"])
 
-    def _make_plan(self):
-        runs = super()._make_plan()
+    def _runs(self):
+        runs = super()._runs()
         out = []  # parameters in one run must share their mu_product too
         for r in runs:
             cur = None
