@@ -1,7 +1,8 @@
 """Image-batch augmentation kernels: per-sample affine resampling and colour jitter (N, C, H, W)."""
 cimport numpy as cnp
+import numpy as np
 from fastnn._ext._csrc cimport *
-from fastnn._ext._common cimport arr_in, arr_out, no_alias, check_rc, dtype_code
+from fastnn._ext._common cimport arr_in, arr_out, arr_inplace, no_alias, check_rc, dtype_code
 from fastnn._ext._runtime cimport get_threads
 
 cnp.import_array()
@@ -24,18 +25,18 @@ def affine_sample(x, matrices, out_hw=None, *, nearest=False, double fill=0.0, o
     if out_hw is None:
         OH, OW = H, W
     else:
-        OH, OW = out_hw
+        oh, ow = out_hw
+        if oh < 1 or ow < 1:
+            raise ValueError(f"out_hw: expected a positive (height, width), got {out_hw!r}")
+        OH, OW = oh, ow
     cdef cnp.ndarray A = cnp.PyArray_FROMANY(matrices, cnp.NPY_FLOAT64, 2, 2, cnp.NPY_ARRAY_CARRAY_RO)
     if cnp.PyArray_DIMS(A)[0] != <cnp.npy_intp>N or cnp.PyArray_DIMS(A)[1] != 6:
         raise ValueError(f"matrices: expected shape ({N}, 6), got {(<object>A).shape}")
-    import numpy as np
     cdef cnp.ndarray y
     if out is None:
         y = np.empty((N, C, OH, OW), dtype=(<object>xa).dtype)
     else:
-        if not isinstance(out, np.ndarray) or not (<object>out).flags.c_contiguous or not (<object>out).flags.writeable:
-            raise ValueError("out: expected a writeable C-contiguous numpy array")
-        y = out
+        y = arr_inplace(out, "out", None, "")
         if (<object>y).shape != (N, C, OH, OW) or (<object>y).dtype != (<object>xa).dtype:
             raise ValueError(f"out: expected a {(<object>xa).dtype} array of shape {(N, C, OH, OW)}")
         no_alias(y, "out", xa, "x", False)

@@ -167,3 +167,15 @@ def test_compose_fuses_geometric_transforms():
     r = np.random.default_rng(4)
     one_by_one = seq[1](seq[0](x, r), r)
     np.testing.assert_array_equal(fused, one_by_one)  # integer maps: exactly the same result
+
+
+def test_affine_kernel_survives_hostile_maps():
+    from fastnn._ext import _augment
+    x = imgs(n=3)
+    A = np.array([[np.nan, 0, 0, 0, 1, 0], [1e300, 0, -1e300, 0, 1, 0], [0, 0, -5e9, 0, 0, 7e18]])
+    y = _augment.affine_sample(x, A)
+    assert y.shape == x.shape and np.isfinite(y).all()
+    with pytest.raises(ValueError, match="out_hw"):
+        _augment.affine_sample(x, A, (0, 4))
+    with pytest.raises(ValueError, match=r"matrices: expected shape \(3, 6\)"):
+        _augment.affine_sample(x, A[:2])
