@@ -32,6 +32,15 @@ def _classification(loss_fn):
     return isinstance(loss_fn, (nn.CrossEntropyLoss, nn.NLLLoss))
 
 
+def _task(loss_fn):
+    """What "accuracy" means: argmax for class labels, sign of the logit for BCE, nothing for regression."""
+    if loss_fn is None or _classification(loss_fn):
+        return "multiclass"
+    if isinstance(loss_fn, nn.BCEWithLogitsLoss):
+        return "binary"
+    return "regression"
+
+
 def _check_arrays(X, y, name="X", yname="y"):
     X = np.asarray(X)
     if X.ndim < 1 or X.shape[0] == 0:
@@ -102,26 +111,30 @@ class _Interrupt:
         return False
 
 
-def _metric_values(out, yb, metrics, classification):
+def _metric_values(out, yb, metrics, task):
+    """Per-batch sums of the metrics (divided by the sample count at the end)."""
     vals = {}
     for m in metrics:
         if m == "accuracy":
-            if classification:
+            if task == "multiclass":
                 vals["accuracy"] = float(np.count_nonzero(out.argmax(axis=1) == yb))
-            elif out.shape[-1] == 1 or out.ndim == 1:  # binary logits
-                vals["accuracy"] = float(np.count_nonzero((out.reshape(-1) > 0) == (yb.reshape(-1) > 0.5)))
+            elif task == "binary":  # per element: logit > 0 vs target > 0.5, averaged over outputs
+                hits = np.count_nonzero((out > 0) == (yb > 0.5))
+                vals["accuracy"] = float(hits) / (out.size / out.shape[0])
         elif callable(m):
             vals[getattr(m, "__name__", "metric")] = float(m(out, yb)) * out.shape[0]
     return vals
 
 
 def evaluate(model, X, y, *, loss=None, batch_size=256, metrics=("accuracy",)):
-    """Mean loss and metrics over (X, y) in eval mode (the mode is restored afterwards)."""
+    """Mean loss and metrics over (X, y) in eval mode (the mode is restored afterwards). "accuracy" is
+    the argmax match for class labels (also without a loss), the sign of the logit against targets > 0.5
+    with BCEWithLogitsLoss, and not computed for regression losses."""
     X, y = _check_arrays(X, y)
     loss_fn = _loss_fn(loss) if loss is not None else None
     was = [m.training for m in model.modules()]
     model.eval()
-    cls = loss_fn is None or _classification(loss_fn)
+    task = _task(loss_fn)
     sums, n = {}, 0
     try:
         for i in range(0, X.shape[0], batch_size):
@@ -130,7 +143,7 @@ def evaluate(model, X, y, *, loss=None, batch_size=256, metrics=("accuracy",)):
             k = xb.shape[0]
             if loss_fn is not None:
                 sums["loss"] = sums.get("loss", 0.0) + loss_fn(out, yb) * k
-            for name, v in _metric_values(out, yb, metrics, cls).items():
+            for name, v in _metric_values(out, yb, metrics, task).items():
                 sums[name] = sums.get(name, 0.0) + v
             n += k
     finally:
@@ -225,7 +238,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     callbacks.append(ProgressBar(verbose))
     ensure_single_pool()
 
-    cls = _classification(loss_fn)
+    task = _task(loss_fn)
     regularized = any(p.regularizer is not None for p in model.parameters())
     history = History()
     trainer = _Trainer(model, optimizer, int(epochs), history)
@@ -265,7 +278,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
                 k = xb.shape[0]
                 seen += k
                 sums["loss"] += lval * k
-                for name, v in _metric_values(out, yb, metrics, cls).items():
+                for name, v in _metric_values(out, yb, metrics, task).items():
                     sums[name] = sums.get(name, 0.0) + v
                 for cb in callbacks:
                     cb.on_batch_end(b, {"loss": sums["loss"] / seen, "samples": seen})

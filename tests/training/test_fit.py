@@ -196,3 +196,20 @@ def test_augmented_training_on_images():
     h = fastnn.fit(m, X, y, loss="cross_entropy", optimizer="adam", epochs=3, verbose=0, seed=1,
                    transform=D.Compose([D.RandomHorizontalFlip(), D.ColorJitter(brightness=0.2)]))
     assert len(h) == 3 and np.isfinite(h["loss"]).all()
+
+
+def test_accuracy_only_where_it_means_something():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3)).astype(np.float32)
+    yr = (X @ np.array([1.0, -2.0, 0.5], np.float32))[:, None]
+    fastnn.manual_seed(0)
+    reg = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    h = fastnn.fit(reg, X, yr, loss="mse", optimizer="adam", epochs=2, verbose=0, validation_split=0.25)
+    assert "accuracy" not in h.keys() and h["gap"][0] == pytest.approx(h["val_loss"][0] - h["loss"][0])
+    yb = (yr > 0).astype(np.float32)
+    clf = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
+    h = fastnn.fit(clf, X, yb, loss="bce_with_logits", optimizer=optim.Adam(clf, lr=0.05), epochs=30, verbose=0)
+    assert h["accuracy"][-1] > 0.9
+    res = fastnn.evaluate(clf, X, yb, loss=nn.BCEWithLogitsLoss())
+    manual = np.mean((fastnn.predict(clf, X) > 0) == (yb > 0.5))
+    assert res["accuracy"] == pytest.approx(manual)
