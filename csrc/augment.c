@@ -10,8 +10,8 @@ static inline double fnn_clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1
 #include "instantiate.h"
 
 int fnn_affine_sample(int dtype, const void *x, void *y, size_t N, size_t C, size_t H, size_t W,
-                      size_t OH, size_t OW, const double *A, int nearest, double fill, int nt) {
-  return FNN_DISPATCH(dtype, affine, (x, y, N, C, H, W, OH, OW, A, nearest, fill, nt));
+                      size_t OH, size_t OW, const double *A, int nearest, int edge, double fill, int nt) {
+  return FNN_DISPATCH(dtype, affine, (x, y, N, C, H, W, OH, OW, A, nearest, edge, fill, nt));
 }
 int fnn_color_jitter(int dtype, const void *x, void *y, size_t N, size_t C, size_t HW,
                      const double *factors, const int *order, int nt) {

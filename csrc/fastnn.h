@@ -93,7 +93,7 @@ int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt)
 /* ---- augment (augment.c): (N, C, H, W) image batches ---- */
 /* y (N, C, OH, OW) = x sampled at A_n (i, j, 1) per sample (6 doubles), bilinear or nearest, fill outside */
 int fnn_affine_sample(int dtype, const void *x, void *y, size_t N, size_t C, size_t H, size_t W,
-                      size_t OH, size_t OW, const double *A, int nearest, double fill, int nt);
+                      size_t OH, size_t OW, const double *A, int nearest, int edge, double fill, int nt);
 /* torchvision's ColorJitter: per sample factors (b, c, s, h) and an op order; y may be x */
 int fnn_color_jitter(int dtype, const void *x, void *y, size_t N, size_t C, size_t HW,
                      const double *factors, const int *order, int nt);

@@ -14,9 +14,10 @@ cdef int _images(cnp.ndarray x, str name) except -1:
     return 0
 
 
-def affine_sample(x, matrices, out_hw=None, *, nearest=False, double fill=0.0, out=None):
+def affine_sample(x, matrices, out_hw=None, *, nearest=False, edge=False, double fill=0.0, out=None):
     """y[n, c, i, j] = x[n, c] at (sy, sx) = (a0 i + a1 j + a2, a3 i + a4 j + a5), matrices (N, 6) float64
-    (an inverse map: output pixel -> source pixel). Bilinear (nearest=True: nearest), `fill` outside.
+    (an inverse map: output pixel -> source pixel). Bilinear (nearest=True: nearest), `fill` outside,
+    or the border replicated with edge=True (resizing).
     out_hw: (OH, OW), default x's (H, W)."""
     cdef cnp.ndarray xa = arr_in(x, "x")
     _images(xa, "x")
@@ -40,12 +41,12 @@ def affine_sample(x, matrices, out_hw=None, *, nearest=False, double fill=0.0, o
         if (<object>y).shape != (N, C, OH, OW) or (<object>y).dtype != (<object>xa).dtype:
             raise ValueError(f"out: expected a {(<object>xa).dtype} array of shape {(N, C, OH, OW)}")
         no_alias(y, "out", xa, "x", False)
-    cdef int dt = dtype_code(xa, "x"), nt = get_threads(), rc, nr = 1 if nearest else 0
+    cdef int dt = dtype_code(xa, "x"), nt = get_threads(), rc, nr = 1 if nearest else 0, ed = 1 if edge else 0
     cdef void *px = cnp.PyArray_DATA(xa)
     cdef void *py = cnp.PyArray_DATA(y)
     cdef const double *pa = <const double *>cnp.PyArray_DATA(A)
     with nogil:
-        rc = fnn_affine_sample(dt, px, py, N, C, H, W, OH, OW, pa, nr, fill, nt)
+        rc = fnn_affine_sample(dt, px, py, N, C, H, W, OH, OW, pa, nr, ed, fill, nt)
     check_rc(rc)
     return y
 

@@ -60,7 +60,7 @@ cdef extern from "fastnn.h" nogil:
     int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt)
 
     int fnn_affine_sample(int dtype, const void *x, void *y, size_t N, size_t C, size_t H, size_t W,
-                          size_t OH, size_t OW, const double *A, int nearest, double fill, int nt)
+                          size_t OH, size_t OW, const double *A, int nearest, int edge, double fill, int nt)
     int fnn_color_jitter(int dtype, const void *x, void *y, size_t N, size_t C, size_t HW,
                          const double *factors, const int *order, int nt)
 

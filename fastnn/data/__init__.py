@@ -2,8 +2,8 @@
 from .loader import DataLoader
 from .transforms import (ColorJitter, Compose, Normalize, RandomCrop, RandomHorizontalFlip, RandomResizedCrop,
                          RandomRotation, RandomShift, RandomTranspose, RandomVerticalFlip, RandomZoom,
-                         Standardize, Transform)
+                         Resize, Standardize, Transform)
 
 __all__ = ["DataLoader", "Transform", "Compose", "Normalize", "Standardize", "RandomHorizontalFlip",
            "RandomVerticalFlip", "RandomTranspose", "RandomShift", "RandomCrop", "RandomRotation",
-           "RandomResizedCrop", "RandomZoom", "ColorJitter"]
+           "RandomResizedCrop", "RandomZoom", "ColorJitter", "Resize"]

@@ -73,7 +73,8 @@ class Compose(Transform):
         ts, i = self.transforms, 0
         while i < len(ts):
             j = i
-            while j < len(ts) and isinstance(ts[j], _Affine) and ts[j].fill == ts[i].fill:
+            while (j < len(ts) and isinstance(ts[j], _Affine) and ts[j].fill == ts[i].fill
+                   and ts[j].edge == ts[i].edge):
                 j += 1
             if j - i >= 2:
                 x = _fused(ts[i:j], x, rng)
@@ -160,6 +161,7 @@ _IDENTITY = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
 
 class _Affine(Transform):
     fill = 0.0
+    edge = False  # replicate the border instead of filling (resizing transforms)
 
     def _matrices(self, n, H, W, rng):
         raise NotImplementedError
@@ -171,7 +173,7 @@ class _Affine(Transform):
         x = _images(x, type(self).__name__)
         n, _, H, W = x.shape
         A = self._matrices(n, H, W, numpy_rng(rng))
-        return _augment.affine_sample(x, A, self._out_hw(H, W), fill=self.fill)
+        return _augment.affine_sample(x, A, self._out_hw(H, W), fill=self.fill, edge=self.edge)
 
 
 def _fused(group, x, rng):
@@ -187,7 +189,7 @@ def _fused(group, x, rng):
         total = total @ M
         h, w = t._out_hw(h, w)
     A = np.concatenate([total[:, 0, :], total[:, 1, :]], axis=1)
-    return _augment.affine_sample(x, A, (h, w), fill=group[0].fill)
+    return _augment.affine_sample(x, A, (h, w), fill=group[0].fill, edge=group[0].edge)
 
 
 class RandomHorizontalFlip(_Affine):
@@ -294,6 +296,8 @@ class RandomResizedCrop(_Affine):
     """torchvision's RandomResizedCrop: a crop of random area (scale of the image) and aspect ratio
     (log-uniform in ratio), resized (bilinear) to size."""
 
+    edge = True
+
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):
         self.size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
         self.scale, self.ratio = _range(scale, "scale"), _range(ratio, "ratio")
@@ -328,6 +332,27 @@ class RandomResizedCrop(_Affine):
             sy, sx = h / oh, w / ow  # half-pixel centres (align_corners=False)
             A[k] = [sy, 0.0, top + 0.5 * sy - 0.5, 0.0, sx, left + 0.5 * sx - 0.5]
         return A
+
+
+class Resize(_Affine):
+    """Resize every image to size (H, W) with bilinear interpolation (half-pixel centres, as
+    torchvision's antialias-free resize): how transfer learning feeds images to a network trained at
+    another resolution."""
+
+    edge = True
+
+    def __init__(self, size):
+        self.size = (int(size), int(size)) if np.isscalar(size) else tuple(int(v) for v in size)
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f"size: expected a positive int or (height, width), got {size!r}")
+
+    def _out_hw(self, H, W):
+        return self.size
+
+    def _matrices(self, n, H, W, rng):
+        oh, ow = self.size
+        sy, sx = H / oh, W / ow
+        return np.tile([sy, 0.0, 0.5 * sy - 0.5, 0.0, sx, 0.5 * sx - 0.5], (n, 1))
 
 
 class RandomZoom(_Affine):

@@ -179,3 +179,18 @@ def test_affine_kernel_survives_hostile_maps():
         _augment.affine_sample(x, A, (0, 4))
     with pytest.raises(ValueError, match=r"matrices: expected shape \(3, 6\)"):
         _augment.affine_sample(x, A[:2])
+
+
+def test_resize_matches_torch_bilinear():
+    x = imgs(n=2, h=8, w=12)
+    np.testing.assert_array_equal(D.Resize((8, 12))(x), x)
+    up = D.Resize(16)(x)
+    assert up.shape == (2, 3, 16, 16)
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.functional.interpolate(torch.from_numpy(x), size=(16, 16), mode="bilinear",
+                                          align_corners=False).numpy()
+    np.testing.assert_allclose(up, ref, atol=1e-5)
+    down = D.Resize((4, 6))(x)
+    ref = torch.nn.functional.interpolate(torch.from_numpy(x), size=(4, 6), mode="bilinear",
+                                          align_corners=False, antialias=False).numpy()
+    np.testing.assert_allclose(down, ref, atol=1e-5)
