@@ -16,8 +16,7 @@ import numpy as np
 import fastnn
 from fastnn import data as D
 from fastnn import nn, optim
-from fastnn._threads import default_num_threads
-from fastnn.benchmark import machine_info, time_side_by_side
+from fastnn.benchmark import machine_info, thread_list, time_side_by_side
 
 
 def numpy_pipeline(x, rng):
@@ -43,7 +42,7 @@ def main(argv=None):
     ap.add_argument("--threads", default=None)
     ap.add_argument("--json", default=os.path.join(os.path.dirname(__file__), "results", "augment.json"))
     a = ap.parse_args(argv)
-    threads = [int(t) for t in a.threads.split(",")] if a.threads else sorted({1, default_num_threads()})
+    threads = thread_list(a.threads)
     info = machine_info()
     rng = np.random.default_rng(0)
     N = 4096

@@ -14,8 +14,7 @@ import numpy as np
 
 import fastnn
 from fastnn import nn
-from fastnn.benchmark import machine_info, time_side_by_side
-from fastnn._threads import default_num_threads
+from fastnn.benchmark import machine_info, thread_list, time_side_by_side
 
 
 def build(kind, lib):
@@ -34,7 +33,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import torch
 
-    threads = [int(t) for t in a.threads.split(",")] if a.threads else sorted({1, default_num_threads()})
+    threads = thread_list(a.threads)
     info = machine_info()
     print(f"fastnn {info['fastnn']} vs torch {info['torch']} | {info['cpu']} | {info['cores']} cores")
     print(f"{'model':14s} {'batch':>5s} {'thr':>3s} {'fastnn us':>10s} {'torch us':>9s} {'x torch':>8s}")

@@ -16,8 +16,7 @@ import fastnn
 from fastnn import nn, optim
 from fastnn import reference as R
 from fastnn._ext import _runtime
-from fastnn._threads import default_num_threads
-from fastnn.benchmark import machine_info, time_side_by_side
+from fastnn.benchmark import machine_info, thread_list, time_side_by_side
 
 SHAPES = {"1M": [(512, 784), (512,), (512, 512), (512,), (512, 512), (512,), (512, 512), (512,), (10, 512), (10,)],
           "10M": [(2048, 1024), (2048,), (2048, 2048), (2048,), (1024, 2048), (1024,), (1024, 1024), (1024,),
@@ -31,7 +30,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import torch
 
-    threads = [int(t) for t in a.threads.split(",")] if a.threads else sorted({1, default_num_threads()})
+    threads = thread_list(a.threads)
     info = machine_info()
     bw = {}
     for nt in threads:

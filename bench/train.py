@@ -18,8 +18,7 @@ import numpy as np
 
 import fastnn
 from fastnn import nn, optim
-from fastnn._threads import default_num_threads
-from fastnn.benchmark import machine_info
+from fastnn.benchmark import machine_info, thread_list
 
 
 def synthetic(n=10000, d=784, k=10, seed=0):
@@ -71,7 +70,7 @@ def main(argv=None):
     import warnings
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
-    threads = [int(t) for t in a.threads.split(",")] if a.threads else sorted({1, default_num_threads()})
+    threads = thread_list(a.threads)
     info = machine_info()
     print(f"fastnn {info['fastnn']} | torch {info['torch']} | {info['cpu']} | {info['cores']} cores")
     print(f"{'workload':9s} {'batch':>5s} {'thr':>3s} {'fastnn/s':>10s} {'torch/s':>10s} {'sklearn/s':>10s} "

@@ -46,6 +46,11 @@ def time_side_by_side(fns, reps, min_time=0.0, block=8, skip=2, settle=0.0):
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def thread_list(arg):
+    """--threads "1,2,4" -> [1, 2, 4]; default: 1 and all cores."""
+    return [int(t) for t in arg.split(",")] if arg else sorted({1, default_num_threads()})
+
+
 def machine_info():
     info = _runtime.build_info()
     try:

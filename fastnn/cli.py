@@ -40,7 +40,7 @@ def cmd_bench(args):
 
     from fastnn import benchmark
 
-    threads = [int(t) for t in args.threads.split(",")] if args.threads else None
+    threads = benchmark.thread_list(args.threads) if args.threads else None
     benchmark.run(sizes=args.sizes, threads=threads, only=args.only,
                   dtype=np.float64 if args.dtype == "float64" else np.float32,
                   reps=args.reps, json_path=args.json)

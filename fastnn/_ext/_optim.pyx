@@ -31,6 +31,16 @@ cdef cnp.ndarray _state(object s, str name, cnp.ndarray p, list seen):
     return sa
 
 
+cdef tuple _moments(object param, object grad, object exp_avg, object exp_avg_sq, list seen):
+    """param, grad and the two moment buffers of Adam-like updates, checked (seen collects them)."""
+    cdef cnp.ndarray p = _param(param)
+    cdef cnp.ndarray g = _grad(grad, p)
+    seen += [(p, "param"), (g, "grad")]
+    cdef cnp.ndarray m = _state(exp_avg, "exp_avg", p, seen)
+    cdef cnp.ndarray v = _state(exp_avg_sq, "exp_avg_sq", p, seen)
+    return p, g, m, v
+
+
 cdef _nonneg(double v, str name):
     if not v >= 0.0:
         raise ValueError(f"{name}: expected >= 0, got {v}")
@@ -136,11 +146,9 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double 
     _nonneg(lr, "lr"); _nonneg(eps, "eps"); _nonneg(weight_decay, "weight_decay"); _nonneg(l1, "l1")
     _nonneg(l2, "l2")
     _unit(beta1, "beta1"); _unit(beta2, "beta2"); _step(step)
-    cdef cnp.ndarray p = _param(param)
-    cdef cnp.ndarray g = _grad(grad, p)
-    cdef list seen = [(p, "param"), (g, "grad")]
-    cdef cnp.ndarray m = _state(exp_avg, "exp_avg", p, seen)
-    cdef cnp.ndarray v = _state(exp_avg_sq, "exp_avg_sq", p, seen)
+    cdef list seen = []
+    cdef cnp.ndarray p, g, m, v
+    p, g, m, v = _moments(param, grad, exp_avg, exp_avg_sq, seen)
     cdef cnp.ndarray vm = _state(max_exp_avg_sq, "max_exp_avg_sq", p, seen) if max_exp_avg_sq is not None else None
     cdef int dt = dtype_code(p, "param"), nt = get_threads()
     cdef void *pp = cnp.PyArray_DATA(p)
@@ -165,11 +173,9 @@ def nadam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double
     _nonneg(lr, "lr"); _nonneg(eps, "eps"); _nonneg(weight_decay, "weight_decay"); _nonneg(l1, "l1")
     _nonneg(momentum_decay, "momentum_decay"); _nonneg(l2, "l2")
     _unit(beta1, "beta1"); _unit(beta2, "beta2"); _step(step)
-    cdef cnp.ndarray p = _param(param)
-    cdef cnp.ndarray g = _grad(grad, p)
-    cdef list seen = [(p, "param"), (g, "grad")]
-    cdef cnp.ndarray m = _state(exp_avg, "exp_avg", p, seen)
-    cdef cnp.ndarray v = _state(exp_avg_sq, "exp_avg_sq", p, seen)
+    cdef list seen = []
+    cdef cnp.ndarray p, g, m, v
+    p, g, m, v = _moments(param, grad, exp_avg, exp_avg_sq, seen)
     cdef double mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
     cdef double mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     cdef double prod = mu_product * mu
