@@ -6,7 +6,6 @@ batches in a background thread).
     python bench/augment.py [--threads 1,2]
 """
 import argparse
-import json
 import os
 import statistics
 import time
@@ -16,7 +15,7 @@ import numpy as np
 import fastnn
 from fastnn import data as D
 from fastnn import nn, optim
-from fastnn.benchmark import machine_info, thread_list, time_side_by_side
+from fastnn.benchmark import machine_info, thread_list, time_side_by_side, write_json
 
 
 def numpy_pipeline(x, rng):
@@ -70,9 +69,7 @@ def main(argv=None):
         print(f"threads {nt}: augmentation {row['augment_fastnn_sps']:,.0f} samples/s (NumPy, fewer ops: "
               f"{row['augment_numpy_sps']:,.0f}); training consumes {plain:,.0f} samples/s; "
               f"fit with augmentation {aug:,.0f} samples/s ({aug / plain:.0%} of plain)")
-    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
-    with open(a.json, "w") as f:
-        json.dump({"machine": info, "rows": rows}, f, indent=1)
+    write_json(a.json, {"machine": info, "rows": rows})
 
 
 if __name__ == "__main__":

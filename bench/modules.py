@@ -7,14 +7,13 @@ Models: a 784-256-128-10 ReLU MLP, and the course's default block
 cross-entropy, zero_grad, backward (no optimizer step).
 """
 import argparse
-import json
 import os
 
 import numpy as np
 
 import fastnn
 from fastnn import nn
-from fastnn.benchmark import machine_info, thread_list, time_side_by_side
+from fastnn.benchmark import machine_info, thread_list, time_side_by_side, write_json
 
 
 def build(kind, lib):
@@ -79,9 +78,7 @@ def main(argv=None):
             want = 3.0 if r["batch"] == 32 else 1.5
             print(f"  {'PASS' if r['vs_torch'] >= want else 'MISS'} {r['model']} batch {r['batch']}: "
                   f"x{r['vs_torch']:.2f} (want >= {want})")
-    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
-    with open(a.json, "w") as f:
-        json.dump({"machine": info, "rows": rows}, f, indent=1)
+    write_json(a.json, {"machine": info, "rows": rows})
 
 
 if __name__ == "__main__":

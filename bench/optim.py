@@ -7,7 +7,6 @@ Reports medians, ratios and the fraction of the STREAM triad bandwidth (Adam mov
 per parameter: reads p, g, m, v; writes p, m, v).
 """
 import argparse
-import json
 import os
 
 import numpy as np
@@ -16,7 +15,7 @@ import fastnn
 from fastnn import nn, optim
 from fastnn import reference as R
 from fastnn._ext import _runtime
-from fastnn.benchmark import machine_info, thread_list, time_side_by_side
+from fastnn.benchmark import machine_info, thread_list, time_side_by_side, write_json
 
 SHAPES = {"1M": [(512, 784), (512,), (512, 512), (512,), (512, 512), (512,), (512, 512), (512,), (10, 512), (10,)],
           "10M": [(2048, 1024), (2048,), (2048, 2048), (2048,), (1024, 2048), (1024,), (1024, 1024), (1024,),
@@ -89,9 +88,7 @@ def main(argv=None):
             ok = r["vs_fused"] >= 1.0 and r["vs_numpy"] >= 10 and (r["model"] != "10M" or r["triad_frac"] >= 0.7)
             print(f"  {'PASS' if ok else 'MISS'} {r['model']}: x{r['vs_fused']:.2f} fused, x{r['vs_numpy']:.1f} numpy, "
                   f"{100 * r['triad_frac']:.0f}% triad")
-    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
-    with open(a.json, "w") as f:
-        json.dump({"machine": info, "triad_gbs": bw, "rows": rows}, f, indent=1)
+    write_json(a.json, {"machine": info, "triad_gbs": bw, "rows": rows})
 
 
 if __name__ == "__main__":

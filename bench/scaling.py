@@ -6,7 +6,6 @@ Prints time per call and speedup over 1 thread (meant for the 16-core device; on
 development machine it covers 1 and 2 threads).
 """
 import argparse
-import json
 import os
 import statistics
 
@@ -15,7 +14,7 @@ import numpy as np
 import fastnn
 from fastnn import nn, ops, optim
 from fastnn._threads import default_num_threads
-from fastnn.benchmark import machine_info, time_side_by_side
+from fastnn.benchmark import machine_info, time_side_by_side, write_json
 
 
 def main(argv=None):
@@ -68,9 +67,7 @@ def main(argv=None):
     for c in names:
         cells = [r for r in rows if r["case"] == c]
         print(f"{c:42s}" + "".join(f"{r['seconds'] * 1e3:14.3f}  x{r['speedup']:5.2f}  " for r in cells))
-    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
-    with open(a.json, "w") as fh:
-        json.dump({"machine": info, "rows": rows}, fh, indent=1)
+    write_json(a.json, {"machine": info, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ the digits at batch 32 (also against MLPClassifier). The 784-feature data are sy
 class-dependent means); the engines alternate epoch by epoch with a settle pause between them.
 """
 import argparse
-import json
 import os
 import statistics
 import time
@@ -18,7 +17,7 @@ import numpy as np
 
 import fastnn
 from fastnn import nn, optim
-from fastnn.benchmark import machine_info, thread_list
+from fastnn.benchmark import machine_info, thread_list, write_json
 
 
 def synthetic(n=10000, d=784, k=10, seed=0):
@@ -150,9 +149,7 @@ def main(argv=None):
             ok = ok and r["vs_sklearn"] >= 5
             msg += f", x{r['vs_sklearn']:.1f} sklearn (want >= 5)"
         print(f"  {'PASS' if ok else 'MISS'} {r['workload']} batch {r['batch']}: {msg}")
-    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
-    with open(a.json, "w") as fh:
-        json.dump({"machine": info, "rows": rows}, fh, indent=1)
+    write_json(a.json, {"machine": info, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -46,6 +46,14 @@ def time_side_by_side(fns, reps, min_time=0.0, block=8, skip=2, settle=0.0):
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def write_json(path, obj):
+    """Write a benchmark's results (creating the folder)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1)
+    return path
+
+
 def thread_list(arg):
     """--threads "1,2,4" -> [1, 2, 4]; default: 1 and all cores."""
     return [int(t) for t in arg.split(",")] if arg else sorted({1, default_num_threads()})
@@ -268,9 +276,7 @@ def run(sizes=("64K", "1M", "16M"), threads=None, dtype=np.float32, only=None, r
     result = {"machine": info, "triad_gbs": bw, "dtype": np.dtype(dtype).name, "rows": rows,
               "targets": verdicts}
     if json_path:
-        os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
-        with open(json_path, "w") as f:
-            json.dump(result, f, indent=1)
+        write_json(json_path, result)
         print(f"\nwrote {json_path}", file=out)
     return result
 
