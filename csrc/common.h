@@ -73,6 +73,16 @@ static inline int fnn_team(size_t work, int nt, size_t parmin) {
 #endif
 #define FNN_PARALLEL_RANGE(n, nt, parmin, CALL) FNN_PARALLEL_RANGE_W(n, n, nt, parmin, CALL)
 
+/* ---- scratch memory: a caller's stack buffer when the request fits (every step of a small or
+ * medium model), the heap otherwise; a training step then touches no allocator ---- */
+#define FNN_STACK_DOUBLES 4096
+static inline double *fnn_scratch(double *stackbuf, size_t n) {
+  return n <= FNN_STACK_DOUBLES ? stackbuf : (double *)malloc(n * sizeof(double) + 1);
+}
+static inline void fnn_scratch_free(double *p, double *stackbuf) {
+  if (p != stackbuf) free(p);
+}
+
 /* ---- deterministic reductions ----
  * Work is cut into pieces whose bounds depend only on the shape, each piece's partial sums land in
  * their own slot, and slots are added in a fixed order: bitwise the same result for any thread count. */
@@ -83,8 +93,8 @@ typedef void (*fnn_flat_fn)(const void *ctx, size_t lo, size_t hi, double *acc);
 static inline int fnn_flat_reduce(size_t n, size_t chunk, int K, int nt, size_t parmin, fnn_flat_fn fn,
                            const void *ctx, double *out) {
   size_t nc = n ? (n + chunk - 1) / chunk : 0;
-  double stackbuf[256];
-  double *part = nc * (size_t)K <= 256 ? stackbuf : (double *)malloc(nc * (size_t)K * sizeof(double));
+  double stackbuf[FNN_STACK_DOUBLES];
+  double *part = fnn_scratch(stackbuf, nc * (size_t)K);
   if (!part) return FNN_ENOMEM;
   memset(part, 0, nc * (size_t)K * sizeof(double));
   int team = fnn_team(n, nt, parmin);
@@ -99,7 +109,7 @@ static inline int fnn_flat_reduce(size_t n, size_t chunk, int K, int nt, size_t 
     for (size_t c = 0; c < nc; c++) s += part[c * K + k];
     out[k] = s;
   }
-  if (part != stackbuf) free(part);
+  fnn_scratch_free(part, stackbuf);
   return FNN_OK;
 }
 
@@ -119,8 +129,8 @@ static inline int fnn_chan_reduce(size_t N, size_t C, size_t S, int K, int nt, f
   size_t cg = S >= 2048 ? 1 : (2048 + S - 1) / S;
   if (cg > C) cg = C;
   size_t ng = (C + cg - 1) / cg;
-  double stackbuf[2048]; /* small problems (every training step of a small model) skip the heap */
-  double *part = nb * KC <= 2048 ? stackbuf : (double *)malloc(nb * KC * sizeof(double));
+  double stackbuf[FNN_STACK_DOUBLES];
+  double *part = fnn_scratch(stackbuf, nb * KC);
   if (!part) return FNN_ENOMEM;
   memset(part, 0, nb * KC * sizeof(double));
   size_t ntask = nb * ng;
@@ -134,7 +144,7 @@ static inline int fnn_chan_reduce(size_t N, size_t C, size_t S, int K, int nt, f
   }
   for (size_t b = 0; b < nb; b++)
     for (size_t i = 0; i < KC; i++) out[i] += part[b * KC + i];
-  if (part != stackbuf) free(part);
+  fnn_scratch_free(part, stackbuf);
   return FNN_OK;
 }
 
