@@ -1,9 +1,11 @@
 """fastnn: train small and medium neural networks fast on a multicore CPU.
 
-Hot loops are C with OpenMP (csrc/), bound with Cython (fastnn._ext); the API above them reads like
-PyTorch's. ``fastnn.ops`` is the functional kernel layer, ``fastnn.reference`` its NumPy twin.
+Hot loops are C with OpenMP (csrc/), bound with Cython (fastnn._ext); the API above them is PyTorch's:
+``fastnn.Tensor`` with autograd, ``fastnn.nn``, ``fastnn.optim``, ``fastnn.utils.data``,
+``fastnn.vision.transforms``, so course code ports by changing its imports. ``fastnn.ops`` is the
+array-level kernel layer, ``fastnn.reference`` its NumPy twin; ``fastnn.fit`` the Keras-style loop.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 import os as _os
 
@@ -17,16 +19,104 @@ if _spin:
     _os.environ["GOMP_SPINCOUNT"] = "3000"
 try:
     from ._ext import _runtime as _rt  # noqa: F401  (loads libgomp)
+except ImportError as _e:  # an unbuilt source tree
+    raise ImportError(f"fastnn's compiled kernels are missing ({_e}). Build and install fastnn first: "
+                      "`pip install .` (or `pip install -e .` for a development checkout), and run Python "
+                      "from outside the source tree.") from None
 finally:
     if _spin:
         del _os.environ["GOMP_SPINCOUNT"]
 
-from . import data, nn, ops, optim, reference, regularizers, training
-from ._random import manual_seed
-from ._threads import get_num_threads, set_num_threads
-from .checkpoint import load, load_checkpoint, save
-from .training import evaluate, fit, predict
+from . import autograd, ops, reference, regularizers  # noqa: E402
+from ._random import Generator, default_generator  # noqa: E402
+from ._threads import get_num_threads, set_num_threads  # noqa: E402
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .tensor import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, Size,  # noqa: E402
+                     Tensor, allclose, arange, as_tensor, asarray, bernoulli, cat, concat, concatenate, device,
+                     einsum, empty, empty_like, equal, eye, from_numpy, full, full_like, get_default_dtype,
+                     hstack, initial_seed, is_floating_point, is_tensor, isclose, linspace, logspace,
+                     manual_seed, meshgrid, multinomial, normal, numel, ones, ones_like, rand, rand_like, randint,
+                     randint_like, randn, randn_like, randperm, seed, set_default_dtype, stack, tensor, vstack,
+                     where, zeros, zeros_like)
+from . import nn, optim, data, utils, training, vision  # noqa: E402,F811
+from .checkpoint import load, load_checkpoint, save  # noqa: E402
+from .training import evaluate, fit, predict  # noqa: E402
 
-__all__ = ["nn", "ops", "optim", "data", "training", "reference", "regularizers", "manual_seed",
-           "get_num_threads", "set_num_threads", "fit", "evaluate", "predict", "save", "load",
+
+def _function_form(name):
+    meth = getattr(Tensor, name)
+
+    def f(input, *args, **kwargs):
+        return meth(input if isinstance(input, Tensor) else as_tensor(input), *args, **kwargs)
+    f.__name__ = name
+    f.__doc__ = f"fastnn.{name}(input, ...): the same as input.{name}(...)."
+    return f
+
+
+for _n in ["exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos",
+           "atan", "sinh", "cosh", "square", "reciprocal", "abs", "absolute", "erf", "erfinv", "sign", "floor",
+           "ceil", "trunc", "frac", "round", "relu", "sigmoid", "tanh", "clamp", "clip", "maximum", "minimum",
+           "softmax", "log_softmax", "sum", "mean", "std", "var", "max", "min", "amax", "amin", "argmax", "argmin",
+           "norm", "prod", "logsumexp", "cumsum", "cumprod", "all", "any", "count_nonzero", "nonzero", "median",
+           "sort", "argsort", "topk", "unique", "bincount", "matmul", "mm", "bmm", "dot", "mv", "outer", "reshape",
+           "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "t", "movedim",
+           "flip", "fliplr", "flipud", "roll", "narrow", "select", "chunk", "split", "unbind", "gather", "scatter",
+           "index_select", "masked_fill", "take", "isnan", "isinf", "isfinite", "logical_and", "logical_or",
+           "logical_xor", "logical_not", "add", "sub", "subtract", "mul", "multiply", "div", "divide",
+           "true_divide", "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "lerp", "repeat_interleave",
+           "tile", "broadcast_to", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "clone", "detach"]:
+    globals()[_n] = _function_form(_n)
+
+
+class _Namespace:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def _false(*a, **k):
+    return False
+
+
+def _no_device(*a, **k):
+    raise NotImplementedError("fastnn runs on the CPU only: there is no CUDA device")
+
+
+# `device = "cuda" if torch.cuda.is_available() else "cpu"` and seeding helpers port unchanged
+cuda = _Namespace(is_available=_false, device_count=lambda: 0, manual_seed=lambda s: None,
+                  manual_seed_all=lambda s: None, current_device=_no_device, synchronize=lambda *a: None,
+                  empty_cache=lambda: None, is_initialized=_false)
+backends = _Namespace(cudnn=_Namespace(deterministic=True, benchmark=False, enabled=False, is_available=_false),
+                      mps=_Namespace(is_available=_false, is_built=_false),
+                      mkldnn=_Namespace(is_available=_false))
+
+
+def use_deterministic_algorithms(mode=True, warn_only=False):
+    """Accepted: fastnn's kernels are always deterministic (bitwise the same for any thread count)."""
+
+
+def are_deterministic_algorithms_enabled():
+    return True
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    import numpy as _np
+
+    _np.set_printoptions(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth,
+                         suppress=None if sci_mode is None else not sci_mode)
+
+
+def compile(model=None, **kwargs):
+    """torch.compile stand-in: returns the model unchanged (fastnn's kernels are already compiled)."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+# dtypes last: `float`, `int` and `bool` shadow the builtins in this namespace, as in torch's
+from .tensor import (bool, double, float, float16, float32, float64, half, int, int8, int16, int32,  # noqa: E402,F811
+                     int64, long, short, uint8)
+
+__all__ = ["Tensor", "tensor", "nn", "optim", "utils", "vision", "ops", "data", "training", "autograd",
+           "reference", "regularizers", "manual_seed", "Generator", "no_grad", "enable_grad", "inference_mode",
+           "set_grad_enabled", "get_num_threads", "set_num_threads", "fit", "evaluate", "predict", "save", "load",
            "load_checkpoint", "__version__"]

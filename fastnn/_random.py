@@ -8,9 +8,14 @@ _MASK = (1 << 64) - 1
 
 
 class Generator:
-    """NumPy Generator for initialization plus a source of 64-bit kernel seeds."""
+    """A random number generator (torch.Generator's API): NumPy's PCG64 for initialization, shuffling
+    and tensor sampling, plus a source of 64-bit seeds for the counter-based kernel streams."""
 
-    def __init__(self, seed=None):
+    def __init__(self, device="cpu", seed=None):
+        if isinstance(device, (int, np.integer)) and not isinstance(device, bool):  # Generator(seed)
+            device, seed = "cpu", device
+        if str(device).split(":")[0] != "cpu":
+            raise NotImplementedError(f"Generator(device={device!r}): fastnn runs on the CPU only")
         self.manual_seed(seed)
 
     def manual_seed(self, seed):
@@ -23,6 +28,23 @@ class Generator:
     def next_seed(self):
         """A fresh 64-bit seed for a random kernel stream."""
         return int(self.numpy.integers(0, 1 << 63, dtype=np.int64))
+
+    def seed(self):
+        """Reseed from fresh entropy; returns the new seed."""
+        return self.manual_seed(None).initial_seed
+
+    def get_state(self):
+        """The generator's whole state (a dict; give it back to set_state to replay)."""
+        return {"initial_seed": self.initial_seed, "bit_generator": self.numpy.bit_generator.state}
+
+    def set_state(self, state):
+        self.initial_seed = state["initial_seed"]
+        self.numpy.bit_generator.state = state["bit_generator"]
+        return self
+
+    @property
+    def device(self):
+        return "cpu"
 
 
 default_generator = Generator()

@@ -1,28 +1,43 @@
-"""Checkpoint files: a model's arrays and its architecture, optionally the optimizer and scheduler
-state, the epoch and extra JSON metadata, in one file.
+"""Saving and loading: ``fastnn.save(obj, f)`` / ``fastnn.load(f)`` take what torch's do.
 
-Format: an uncompressed NumPy .npz archive (read with allow_pickle=False: loading never executes code
-from the file) holding the arrays, a JSON manifest (format version, fastnn version, architecture
-config, dtype, frozen parameters, regularizers, optimizer hyperparameters, scheduler state, epoch,
-extra, and the SHA-256 of every array) and the SHA-256 of the manifest. A truncated or altered file
-is refused with ValueError before anything is built. Writes go to a temporary file in the same
-directory that is renamed into place, so a crash never leaves half a checkpoint.
+What can be saved:
 
-``fastnn.load(path)`` rebuilds the model from the file alone -- a local model zoo.
+* a model built from fastnn layers -- its architecture and weights (plus, optionally, the optimizer
+  and scheduler state, the epoch and extra JSON metadata): ``fastnn.load(path)`` rebuilds it from the
+  file alone (a local model zoo);
+* a ``state_dict`` or any dict / list / tuple of tensors, arrays, numbers, strings and None
+  (``optimizer.state_dict()`` included);
+* anything else (a whole model of a custom class, an object of your own) is pickled, as torch.save does,
+  and -- as in torch >= 2.6 -- loads only with ``weights_only=False``.
+
+Format: an uncompressed NumPy .npz archive holding the arrays, a JSON manifest (format version, fastnn
+version, what the file holds, the shape and dtype and SHA-256 of every array) and the SHA-256 of the
+manifest. Reading never executes code from the file unless weights_only=False is given for a pickled
+object. Before anything is allocated, the archive's entries are checked against the file size (no
+compressed entries), the manifest and the .npy headers, and a model's architecture against the arrays
+it must receive: a truncated, tampered, foreign or oversized file is refused with ValueError in
+milliseconds. Writes go to a temporary file in the same directory that is renamed into place (with
+the user's umask), so a crash never leaves half a file.
 """
 import hashlib
 import io
 import json
 import os
+import pickle
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 
 import numpy as np
 
 from . import __version__, nn, regularizers
+from .tensor import Tensor, _wrap
 
 FORMAT = "fastnn-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_MAX_DEPTH = 64
+_umask_lock = threading.Lock()
 
 
 def _sha(a):
@@ -30,84 +45,162 @@ def _sha(a):
     return hashlib.sha256(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes()).hexdigest()
 
 
-def _jsonable(v):
+class _Unencodable(Exception):
+    pass
+
+
+# ---- the structure of saved objects, as JSON with arrays by reference ----
+def _encode(v, arrays, depth=0):
+    if depth > _MAX_DEPTH:
+        raise _Unencodable("nesting too deep")
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    if isinstance(v, Tensor):
+        k = f"obj/{len(arrays)}"
+        arrays[k] = np.array(v._a, order="C")
+        return {"__tensor__": k, "requires_grad": bool(v.requires_grad), "parameter": isinstance(v, nn.Parameter)}
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind not in "fiubc":
+            raise _Unencodable(f"an array of dtype {v.dtype}")
+        k = f"obj/{len(arrays)}"
+        arrays[k] = np.array(v, order="C")
+        return {"__ndarray__": k}
+    if isinstance(v, np.generic):
+        return {"__scalar__": [str(v.dtype), v.item()]}
     if isinstance(v, regularizers.Regularizer):
         return {"__regularizer__": [v.l1, v.l2]}
     if isinstance(v, tuple):
-        return {"__tuple__": [_jsonable(x) for x in v]}
+        return {"__tuple__": [_encode(x, arrays, depth + 1) for x in v]}
     if isinstance(v, list):
-        return [_jsonable(x) for x in v]
+        return [_encode(x, arrays, depth + 1) for x in v]
     if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    return v
+        return {"__dict__": [[_encode(k, arrays, depth + 1), _encode(x, arrays, depth + 1)] for k, x in v.items()],
+                "ordered": isinstance(v, OrderedDict)}
+    raise _Unencodable(type(v).__name__)
 
 
-def _from_json(v):
-    if isinstance(v, dict):
-        if "__regularizer__" in v:
-            l1, l2 = v["__regularizer__"]
-            return regularizers.Regularizer(l1, l2)
-        if "__tuple__" in v:
-            return tuple(_from_json(x) for x in v["__tuple__"])
-        return {k: _from_json(x) for k, x in v.items()}
+def _decode(v, files, depth=0):
+    if depth > _MAX_DEPTH:
+        raise ValueError("nesting too deep")
     if isinstance(v, list):
-        return [_from_json(x) for x in v]
-    return v
+        return [_decode(x, files, depth + 1) for x in v]
+    if not isinstance(v, dict):
+        return v
+    if "__tensor__" in v:
+        a = files[v["__tensor__"]]
+        if v.get("parameter"):
+            return nn.Parameter(a, requires_grad=bool(v.get("requires_grad", True)))
+        t = _wrap(a)
+        if v.get("requires_grad"):
+            t.requires_grad_(True)
+        return t
+    if "__ndarray__" in v:
+        return files[v["__ndarray__"]]
+    if "__scalar__" in v:
+        dt, x = v["__scalar__"]
+        return np.dtype(dt).type(x)
+    if "__regularizer__" in v:
+        l1, l2 = v["__regularizer__"]
+        return regularizers.Regularizer(l1, l2)
+    if "__tuple__" in v:
+        return tuple(_decode(x, files, depth + 1) for x in v["__tuple__"])
+    if "__dict__" in v:
+        items = [(_hashable(_decode(k, files, depth + 1)), _decode(x, files, depth + 1)) for k, x in v["__dict__"]]
+        return OrderedDict(items) if v.get("ordered") else dict(items)
+    raise ValueError("unknown entry in the manifest")
 
 
+def _hashable(k):
+    if isinstance(k, list):
+        return tuple(k)
+    return k
+
+
+# ---- models: architecture configs ----
 def _architecture(model):
+    return {"class": type(model).__name__, "config": model.get_config()}
+
+
+def _layer_class(name):
+    cls = getattr(nn, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(f"unknown layer class {name!r}")
+    return cls
+
+
+def _expected_state(arch, prefix="", depth=0):
+    """The state_dict shapes an architecture will have, computed from its config alone (nothing is
+    built): what lets a loader refuse a file whose config asks for more than the file holds."""
+    if depth > _MAX_DEPTH or not isinstance(arch, dict) or "class" not in arch:
+        raise ValueError("malformed architecture")
+    cls = _layer_class(arch["class"])
+    cfg = arch.get("config") or {}
+    if not isinstance(cfg, dict):
+        raise ValueError("malformed layer config")
+    if cls is nn.Sequential:
+        out = {}
+        for layer in cfg.get("layers", []):
+            if not isinstance(layer, dict) or not isinstance(layer.get("name"), str):
+                raise ValueError("malformed Sequential config")
+            out.update(_expected_state(layer, f"{prefix}{layer['name']}.", depth + 1))
+        return out
+    shapes = getattr(cls, "_state_shapes", None)
+    if shapes is None:
+        return {}
+    return {prefix + k: tuple(v) for k, v in shapes(cfg).items()}
+
+
+def _build(arch, depth=0):
+    if depth > _MAX_DEPTH or not isinstance(arch, dict) or "class" not in arch:
+        raise ValueError("malformed architecture")
+    cls = _layer_class(arch["class"])
+    cfg = dict(arch.get("config") or {})
+    if cls is nn.Sequential:
+        return nn.Sequential(OrderedDict((layer["name"], _build(layer, depth + 1)) for layer in cfg.get("layers", [])))
+    if "dtype" in cfg:
+        cfg["dtype"] = np.dtype(cfg["dtype"])
+    for k, v in list(cfg.items()):
+        if isinstance(v, list):
+            cfg[k] = tuple(v)
+    return cls(**cfg)
+
+
+def _serializable(model):
     try:
-        return {"class": type(model).__name__, "config": model.get_config()}
-    except TypeError as e:
-        raise TypeError(f"model: cannot save its architecture ({e})") from None
+        _architecture(model)
+        return True
+    except (TypeError, AttributeError):
+        return False
 
 
-def save(model, path, *, optimizer=None, scheduler=None, epoch=None, extra=None):
-    """Write model (and optionally optimizer, scheduler, epoch, extra) to `path` atomically."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model: expected a fastnn Module, got {type(model).__name__}")
-    arrays = {}
-    for k, v in model.state_dict().items():
-        arrays[f"model/{k}"] = np.array(v, order="C")
-    manifest = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "fastnn_version": __version__,
-        "architecture": _architecture(model), "dtype": str(model.dtype) if model.dtype else None,
-        "frozen": [n for n, p in model.named_parameters() if not p.requires_grad],
-        "regularizers": {n: [p.regularizer.l1, p.regularizer.l2] for n, p in model.named_parameters()
-                         if p.regularizer is not None},
-        "epoch": epoch, "extra": _jsonable(extra) if extra is not None else None,
-        "optimizer": None, "scheduler": None,
-    }
-    if optimizer is not None:
-        sd = optimizer.state_dict()
-        for i, st in sd["state"].items():
-            for name, v in st.items():
-                if isinstance(v, np.ndarray):
-                    arrays[f"optim/{i}/{name}"] = np.array(v, order="C")
-        manifest["optimizer"] = {
-            "class": type(optimizer).__name__,
-            "param_groups": _jsonable(sd["param_groups"]),
-            "scalars": {str(i): {k: _jsonable(v) for k, v in st.items() if not isinstance(v, np.ndarray)}
-                        for i, st in sd["state"].items()},
-        }
-    if scheduler is not None:
-        manifest["scheduler"] = {"class": type(scheduler).__name__, "state": _jsonable(scheduler.state_dict())}
-    manifest["arrays"] = {k: _sha(v) for k, v in arrays.items()}
+# ---- writing ----
+def _umask():
+    with _umask_lock:
+        m = os.umask(0)
+        os.umask(m)
+    return m
+
+
+def _write(f, arrays, manifest):
+    manifest["arrays"] = {k: {"sha256": _sha(v), "shape": list(np.shape(v)), "dtype": str(np.asarray(v).dtype)}
+                          for k, v in arrays.items()}
     blob = json.dumps(manifest, allow_nan=True).encode()
     arrays["__manifest__"] = np.frombuffer(blob, np.uint8)
     arrays["__digest__"] = np.frombuffer(hashlib.sha256(blob).hexdigest().encode(), np.uint8)
-    path = os.fspath(path)
+    if hasattr(f, "write"):
+        np.savez(f, **arrays)
+        return f
+    path = os.fspath(f)
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".fastnn-", suffix=".tmp", dir=d)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -116,8 +209,65 @@ def save(model, path, *, optimizer=None, scheduler=None, epoch=None, extra=None)
     return path
 
 
+def _model_manifest(model, arrays, optimizer, scheduler, epoch, extra):
+    for k, v in model.state_dict().items():
+        arrays[f"model/{k}"] = np.array(v._a, order="C")
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "fastnn_version": __version__, "kind": "model",
+        "architecture": _architecture(model), "dtype": str(model.dtype) if model.dtype else None,
+        "frozen": [n for n, p in model.named_parameters() if not p.requires_grad],
+        "regularizers": {n: [p.regularizer.l1, p.regularizer.l2] for n, p in model.named_parameters()
+                         if p.regularizer is not None},
+        "epoch": epoch, "extra": None, "optimizer": None, "scheduler": None,
+    }
+    if extra is not None:
+        manifest["extra"] = _encode(extra, arrays)
+    if optimizer is not None:
+        sd = optimizer.state_dict()
+        manifest["optimizer"] = {"class": type(optimizer).__name__, "state": _encode(sd, arrays)}
+    if scheduler is not None:
+        manifest["scheduler"] = {"class": type(scheduler).__name__, "state": _encode(scheduler.state_dict(), arrays)}
+    return manifest
+
+
+def save(obj, f, *, optimizer=None, scheduler=None, epoch=None, extra=None, pickle_module=None,
+         pickle_protocol=4, _use_new_zipfile_serialization=True):
+    """Write obj to f (a path or a writable binary file) atomically.
+
+    A model of fastnn layers is stored as its architecture and weights (and, if given, the optimizer's
+    and scheduler's state, the epoch and JSON-able extra metadata) -- loadable with no code run. A
+    state_dict, dict, list or tuple of tensors, arrays, numbers and strings is stored as data. Anything
+    else is pickled (torch.save's behaviour); such a file loads only with weights_only=False."""
+    arrays = {}
+    if isinstance(obj, nn.Module) and _serializable(obj):
+        manifest = _model_manifest(obj, arrays, optimizer, scheduler, epoch, extra)
+        return _write(f, arrays, manifest)
+    if optimizer is not None or scheduler is not None:
+        raise TypeError("optimizer=, scheduler=: only with a model of fastnn layers (save their state_dict() "
+                        "inside a dict otherwise)")
+    base = {"format": FORMAT, "format_version": FORMAT_VERSION, "fastnn_version": __version__}
+    try:
+        base.update(kind="object", object=_encode(obj, arrays))
+    except _Unencodable:
+        blob = _pickled(obj, pickle_protocol)
+        arrays = {"pickle": np.frombuffer(blob, np.uint8)}
+        base.update(kind="pickle", type=f"{type(obj).__module__}.{type(obj).__qualname__}")
+    return _write(f, arrays, base)
+
+
+def _pickled(obj, protocol):
+    try:
+        return pickle.dumps(obj, protocol=protocol)
+    except (pickle.PicklingError, AttributeError, TypeError) as e:
+        what = "model" if isinstance(obj, nn.Module) else "object"
+        raise TypeError(f"cannot save its architecture: the {what} holds a custom class and cannot be pickled either "
+                        f"({e}); save model.state_dict() instead (it always loads safely), or define the "
+                        "class at module level") from None
+
+
+# ---- reading ----
 class Checkpoint:
-    """What a checkpoint file holds: model, optimizer_state, scheduler_state, epoch, extra, manifest."""
+    """What a model checkpoint holds: model, optimizer_state, scheduler_state, epoch, extra, manifest."""
 
     def __init__(self, model, optimizer_state, scheduler_state, epoch, extra, manifest):
         self.model, self.optimizer_state, self.scheduler_state = model, optimizer_state, scheduler_state
@@ -136,81 +286,184 @@ class Checkpoint:
         return scheduler
 
 
-def _build(arch):
-    if not isinstance(arch, dict) or "class" not in arch:
-        raise ValueError("checkpoint: malformed architecture")
-    name, cfg = arch["class"], dict(arch.get("config") or {})
-    cls = getattr(nn, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        raise ValueError(f"checkpoint: unknown layer class {name!r}")
-    if cls is nn.Sequential:
-        from collections import OrderedDict
-
-        return nn.Sequential(OrderedDict((l["name"], _build(l)) for l in cfg.get("layers", [])))
-    if "dtype" in cfg:
-        cfg["dtype"] = np.dtype(cfg["dtype"])
-    return cls(**cfg)
+def _read_bytes(f):
+    if hasattr(f, "read"):
+        return f.read(), getattr(f, "name", "<file>")
+    path = os.fspath(f)
+    with open(path, "rb") as fh:
+        return fh.read(), path
 
 
-def load_checkpoint(path):
-    """Read and verify a checkpoint file; rebuild its model. ValueError for a truncated, altered or
-    foreign file (nothing is built from it)."""
-    path = os.fspath(path)
+def _entries(raw, name):
+    """The archive's arrays, read only after their headers were checked against the file size."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-            files = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
-        raise ValueError(f"checkpoint {path!r}: not a readable fastnn checkpoint (truncated or corrupted: {e})") from None
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile as e:
+        raise ValueError(f"{name}: not a readable fastnn file (truncated or corrupted: {e})") from None
+    infos = zf.infolist()
+    if len(infos) > 100_000:
+        raise ValueError(f"{name}: too many entries ({len(infos)})")
+    files = {}
+    for info in infos:
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise ValueError(f"{name}: entry {info.filename!r} is compressed; fastnn files are never compressed")
+        if info.file_size > len(raw):
+            raise ValueError(f"{name}: entry {info.filename!r} claims {info.file_size} bytes in a "
+                             f"{len(raw)}-byte file")
+        if not info.filename.endswith(".npy"):
+            raise ValueError(f"{name}: unexpected entry {info.filename!r}")
+        with zf.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh, max_header_size=10000)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh, max_header_size=10000)
+            else:
+                raise ValueError(f"{name}: entry {info.filename!r} has an unsupported .npy version {version}")
+            if dtype.hasobject:
+                raise ValueError(f"{name}: entry {info.filename!r} holds Python objects (refused)")
+            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if shape else dtype.itemsize
+            if nbytes > info.file_size:
+                raise ValueError(f"{name}: entry {info.filename!r} declares {shape} {dtype} ({nbytes} bytes) "
+                                 f"but holds {info.file_size} (truncated or altered)")
+            data = fh.read(nbytes)
+            if len(data) != nbytes:
+                raise ValueError(f"{name}: entry {info.filename!r} is truncated")
+            arr = np.frombuffer(data, dtype=dtype)
+            arr = arr.reshape(shape, order="F" if fortran else "C").copy()
+        files[info.filename[:-4]] = arr
+    return files
+
+
+def _verify(raw, name):
+    files = _entries(raw, name)
     if "__manifest__" not in files or "__digest__" not in files:
-        raise ValueError(f"checkpoint {path!r}: no fastnn manifest (not a fastnn checkpoint)")
+        raise ValueError(f"{name}: no fastnn manifest (not a fastnn checkpoint)")
     blob = files.pop("__manifest__").tobytes()
     digest = files.pop("__digest__").tobytes().decode(errors="replace")
     if hashlib.sha256(blob).hexdigest() != digest:
-        raise ValueError(f"checkpoint {path!r}: the manifest does not match its digest (altered file)")
+        raise ValueError(f"{name}: the manifest does not match its digest (altered file)")
     try:
         man = json.loads(blob)
-    except ValueError:
-        raise ValueError(f"checkpoint {path!r}: unreadable manifest") from None
-    if man.get("format") != FORMAT:
-        raise ValueError(f"checkpoint {path!r}: not a fastnn checkpoint")
-    if man.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"checkpoint {path!r}: format version {man.get('format_version')} is not supported "
-                         f"(this fastnn reads version {FORMAT_VERSION})")
+    except (ValueError, RecursionError):
+        raise ValueError(f"{name}: unreadable manifest") from None
+    if not isinstance(man, dict) or man.get("format") != FORMAT:
+        raise ValueError(f"{name}: not a fastnn checkpoint")
+    if man.get("format_version") not in (1, FORMAT_VERSION):
+        raise ValueError(f"{name}: format version {man.get('format_version')} is not supported "
+                         f"(this fastnn reads versions 1 and {FORMAT_VERSION})")
     want = man.get("arrays", {})
-    if set(want) != set(files):
-        raise ValueError(f"checkpoint {path!r}: its arrays do not match the manifest (altered file)")
+    if not isinstance(want, dict) or set(want) != set(files):
+        raise ValueError(f"{name}: its arrays do not match the manifest (altered file)")
     for k, v in files.items():
-        if _sha(v) != want[k]:
-            raise ValueError(f"checkpoint {path!r}: array {k!r} fails its checksum (altered or corrupted)")
+        w = want[k]
+        sha = w if isinstance(w, str) else w.get("sha256") if isinstance(w, dict) else None
+        if isinstance(w, dict) and (list(v.shape) != w.get("shape") or str(v.dtype) != w.get("dtype")):
+            raise ValueError(f"{name}: array {k!r} is {v.shape} {v.dtype}, the manifest says {w.get('shape')} "
+                             f"{w.get('dtype')} (altered file)")
+        if _sha(v) != sha:
+            raise ValueError(f"{name}: array {k!r} fails its checksum (altered or corrupted)")
+    return man, files
+
+
+def _model_from(man, files, name):
+    sd = {k[len("model/"):]: v for k, v in files.items() if k.startswith("model/")}
+    expected = _expected_state(man["architecture"])
+    for k, shape in expected.items():
+        if k not in sd or tuple(sd[k].shape) != shape:
+            got = tuple(sd[k].shape) if k in sd else "nothing"
+            raise ValueError(f"{name}: its architecture needs {k} of shape {shape}, the file holds {got} "
+                             "(altered file)")
     model = _build(man["architecture"])
     if man.get("dtype"):
         model.to(np.dtype(man["dtype"]))
-    sd = {k[len("model/"):]: v for k, v in files.items() if k.startswith("model/")}
     model.load_state_dict(sd, strict=True)
     params = dict(model.named_parameters())
     for n in man.get("frozen", []):
         params[n].requires_grad = False
     for n, (l1, l2) in man.get("regularizers", {}).items():
         params[n].regularizer = regularizers.Regularizer(l1, l2)
-    opt_state = None
-    if man.get("optimizer"):
-        o = man["optimizer"]
-        state = {}
-        for i, sc in o["scalars"].items():
-            state[int(i)] = _from_json(sc)
-        for k, v in files.items():
-            if k.startswith("optim/"):
-                _, i, name = k.split("/", 2)
-                state.setdefault(int(i), {})[name] = v
-        opt_state = {"state": state, "param_groups": _from_json(o["param_groups"])}
-    sched = _from_json(man["scheduler"]["state"]) if man.get("scheduler") else None
-    return Checkpoint(model, opt_state, sched, man.get("epoch"), _from_json(man.get("extra")), man)
+    return model
 
 
-def load(path):
-    """The model of a checkpoint file, rebuilt from the file alone (architecture and weights)."""
-    return load_checkpoint(path).model
+def _optimizer_state(man, files):
+    o = man.get("optimizer")
+    if not o:
+        return None
+    if "state" in o:
+        return _decode(o["state"], files)
+    state = {}  # format version 1
+    for i, sc in o["scalars"].items():
+        state[int(i)] = _decode_v1(sc)
+    for k, v in files.items():
+        if k.startswith("optim/"):
+            _, i, nm = k.split("/", 2)
+            state.setdefault(int(i), {})[nm] = v
+    return {"state": state, "param_groups": _decode_v1(o["param_groups"])}
+
+
+def _decode_v1(v):
+    if isinstance(v, dict):
+        if "__regularizer__" in v:
+            return regularizers.Regularizer(*v["__regularizer__"])
+        if "__tuple__" in v:
+            return tuple(_decode_v1(x) for x in v["__tuple__"])
+        return {k: _decode_v1(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_decode_v1(x) for x in v]
+    return v
+
+
+def _guard(fn, name):
+    """Run a reader step; every failure caused by the file's content becomes ValueError."""
+    try:
+        return fn()
+    except ValueError:
+        raise
+    except (KeyError, TypeError, IndexError, AttributeError, RuntimeError, RecursionError, NotImplementedError,
+            OverflowError, UnicodeDecodeError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{name}: not a readable fastnn file ({type(e).__name__}: {e})") from None
+
+
+def load_checkpoint(f):
+    """Read and verify a model checkpoint; rebuild its model. ValueError for a truncated, altered,
+    foreign or oversized file (nothing is built from it)."""
+    raw, name = _read_bytes(f)
+    man, files = _guard(lambda: _verify(raw, name), name)
+    kind = man.get("kind", "model")
+    if kind != "model":
+        raise ValueError(f"{name}: it holds a {'pickled object' if kind == 'pickle' else 'saved object'}, "
+                         "not a model checkpoint (read it with fastnn.load)")
+
+    def build():
+        model = _model_from(man, files, name)
+        sched = man.get("scheduler")
+        sched_state = None
+        if sched:
+            sched_state = _decode(sched["state"], files) if man.get("format_version", 1) >= 2 else _decode_v1(sched["state"])
+        extra = man.get("extra")
+        extra = _decode(extra, files) if man.get("format_version", 1) >= 2 else _decode_v1(extra)
+        return Checkpoint(model, _optimizer_state(man, files), sched_state, man.get("epoch"), extra, man)
+    return _guard(build, name)
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Read what fastnn.save wrote: a model checkpoint gives the model (rebuilt from the file alone),
+    saved data gives the data (tensors, arrays, dicts, ...). A pickled object (a custom-class model)
+    loads only with weights_only=False, because unpickling can run code from the file (torch >= 2.6's
+    rule). map_location is accepted ("cpu" is the only device)."""
+    raw, name = _read_bytes(f)
+    man, files = _guard(lambda: _verify(raw, name), name)
+    kind = man.get("kind", "model")
+    if kind == "model":
+        return _guard(lambda: _model_from(man, files, name), name)
+    if kind == "object":
+        return _guard(lambda: _decode(man["object"], files), name)
+    if kind == "pickle":
+        if weights_only is None or weights_only:
+            raise ValueError(f"{name}: it holds a pickled {man.get('type', 'object')} (a whole model of a custom "
+                             "class, or another Python object); unpickling can execute code from the file. Load it "
+                             "with fastnn.load(f, weights_only=False) only if you trust its source -- or save "
+                             "model.state_dict() instead, which loads safely.")
+        return pickle.loads(files["pickle"].tobytes())
+    raise ValueError(f"{name}: unknown content kind {kind!r}")

@@ -31,7 +31,7 @@ class Regularizer:
         return self.l1, 2.0 * self.l2
 
     def __call__(self, w):
-        w = getattr(w, "data", w)
+        w = w._a if hasattr(w, "_a") else w
         v = 0.0
         if self.l1:
             v += self.l1 * ops.norm_pow(w, 1.0)
@@ -73,4 +73,4 @@ class ElasticNet(Regularizer):
 def penalty(model_or_params):
     """Total penalty of every parameter that carries a regularizer (what fit adds to the loss)."""
     params = model_or_params.parameters() if hasattr(model_or_params, "parameters") else model_or_params
-    return sum(p.regularizer(p.data) for p in params if getattr(p, "regularizer", None) is not None)
+    return sum(p.regularizer(p._a) for p in params if getattr(p, "regularizer", None) is not None)

@@ -1,6 +1,6 @@
 """Deterministic norms and in-place maps for gradient clipping (float32 / float64)."""
 cimport numpy as cnp
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, pow, sqrt
 from fastnn._ext._csrc cimport *
 from fastnn._ext._common cimport arr_in, arr_inplace, check_rc, dtype_code
 from fastnn._ext._runtime cimport get_threads
@@ -50,7 +50,8 @@ def global_norm(arrays, double norm_type=2.0):
         return t
     for a in arrays:
         t += norm_pow(a, norm_type)
-    return t ** (1.0 / norm_type)
+    # libm's pow: a NaN or Inf total gives a real NaN / Inf (Python's ** could turn complex)
+    return sqrt(t) if norm_type == 2.0 else pow(t, 1.0 / norm_type)
 
 
 def scale_(x, double s):

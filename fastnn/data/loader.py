@@ -19,7 +19,7 @@ class DataLoader:
     """
 
     def __init__(self, X, y=None, batch_size=32, shuffle=True, drop_last=False, transform=None, seed=None,
-                 prefetch=2):
+                 prefetch=2, merge_single=False):
         X = np.asarray(X)
         if X.ndim < 1 or X.shape[0] == 0:
             raise ValueError(f"X: expected a non-empty array of samples, got shape {X.shape}")
@@ -36,12 +36,21 @@ class DataLoader:
         self.X, self.y = X, y
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
         self.transform, self.prefetch = transform, int(prefetch)
+        self.merge_single = bool(merge_single)
         self.seed = seed if seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
         self.epoch = 0
 
     def __len__(self):
-        n = self.X.shape[0]
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self._stops())
+
+    def _stops(self):
+        """Batch start offsets; with merge_single a last batch of one sample joins the previous batch
+        (batch norm needs two)."""
+        n, b = self.X.shape[0], self.batch_size
+        stops = list(range(0, n - (b - 1 if self.drop_last else 0), b))
+        if self.merge_single and not self.drop_last and len(stops) > 1 and n - stops[-1] == 1:
+            stops.pop()
+        return stops
 
     def _make(self, idx, rng):
         xb = np.take(self.X, idx, axis=0)
@@ -54,8 +63,10 @@ class DataLoader:
         self.epoch += 1
         n = self.X.shape[0]
         order = rng.permutation(n) if self.shuffle else np.arange(n)
-        stops = range(0, n - (self.batch_size - 1 if self.drop_last else 0), self.batch_size)
-        batches = [order[i:i + self.batch_size] for i in stops]
+        stops = self._stops()
+        last_end = (stops[-1] + self.batch_size if stops else 0) if self.drop_last else n
+        ends = stops[1:] + [last_end]
+        batches = [order[i:j] for i, j in zip(stops, ends)]
         if self.prefetch == 0:
             for idx in batches:
                 yield self._make(idx, rng)

@@ -1,15 +1,22 @@
-"""fastnn.nn: layers, activations, batch norm, dropout, losses and initializers, with PyTorch's names,
-defaults and numerics, on an explicit forward/backward design and one parameter arena per model."""
-from . import init, utils
-from .activation import ELU, GELU, PReLU, ReLU, RReLU, SELU, LeakyReLU, Sigmoid, SiLU, Softplus, Tanh
+"""fastnn.nn: layers, activations, batch norm, dropout, losses and initializers with PyTorch's names,
+defaults and numerics, on one parameter arena per model. Modules run on tensors (autograd, one graph
+node per call) or on arrays (the explicit forward/backward chain); see fastnn.nn.module."""
+from . import functional, init, utils
+from .activation import (CELU, ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6,
+                         RReLU, SELU, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh)
 from .dropout import Dropout
 from .linear import Linear
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
-from .module import Flatten, Identity, Module, Sequential
-from .normalization import BatchNorm1d, BatchNorm2d
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss)
+from .module import (Flatten, Identity, Module, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
+                     StateDictError, Unflatten)
 from .parameter import Arena, ArenaRange, Parameter, pack
 
-__all__ = ["Module", "Sequential", "Identity", "Flatten", "Linear", "Parameter", "Arena", "ArenaRange",
-           "pack", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "RReLU", "PReLU", "ELU", "SELU", "GELU", "SiLU",
-           "Softplus", "BatchNorm1d", "BatchNorm2d", "Dropout", "CrossEntropyLoss", "MSELoss",
-           "BCEWithLogitsLoss", "L1Loss", "NLLLoss", "init", "utils"]
+__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity",
+           "Flatten", "Unflatten", "Linear", "Parameter", "Arena", "ArenaRange", "pack", "Sigmoid", "Tanh", "ReLU",
+           "ReLU6", "LeakyReLU", "RReLU", "PReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Softplus",
+           "Softsign", "Hardtanh", "LogSigmoid", "Softmax", "LogSoftmax", "Softmin", "BatchNorm1d", "BatchNorm2d",
+           "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
+           "BCEWithLogitsLoss", "KLDivLoss", "StateDictError", "functional", "init", "utils"]
+
+from .normalization import BatchNorm1d, BatchNorm2d  # noqa: E402

@@ -1,32 +1,50 @@
 """Activation modules (PyTorch names and defaults). The course's ranking for deep nets:
 ELU > LeakyReLU variants > ReLU > tanh > sigmoid; LeakyReLU is the fastest at run time, RReLU helps
-against overfitting, PReLU suits large training sets."""
+against overfitting, PReLU suits large training sets. ``inplace=True`` is accepted everywhere and
+computes out of place (the result is the same; fastnn's workspaces already avoid the allocation)."""
 import numpy as np
 
 from .. import ops
 from .._random import default_generator, stream_seed
-from .module import Module
+from ..tensor import Tensor
+from .module import Module, layer_call
 from .parameter import Parameter
+
+
+def _float(m, x):
+    """x as a float array (integer input is converted to float32)."""
+    if x.dtype.kind == "f" and x.dtype in (np.float32, np.float64):
+        return x
+    return m._input(x, np.float32)
 
 
 class _Elementwise(Module):
     """y = f(x); backward from the input x, or from the output y when _from_output."""
 
+    _native = True
     _from_output = False
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def _args(self):
         return ()
 
     def forward(self, x):
-        x = np.asarray(x)
+        return layer_call(self, x)
+
+    def _fwd(self, x):
+        x = _float(self, x)
         y = self._buf("y", x.shape, x.dtype)
         type(self)._f(x, *self._args(), out=y)
-        self._v = y if self._from_output else x
-        return y
+        return y, (y if self._from_output else x)
 
-    def backward(self, grad_out, need_input_grad=True):
-        gx = self._buf("gx", grad_out.shape, grad_out.dtype)
-        type(self)._b(grad_out, self._v, *self._args(), out=gx)
+    def _bwd(self, v, g, need_input_grad):
+        if g.dtype != v.dtype:
+            g = g.astype(v.dtype)
+        gx = self._buf("gx", v.shape, v.dtype)
+        type(self)._b(g, v, *self._args(), out=gx)
         return gx
 
 
@@ -50,8 +68,8 @@ class LeakyReLU(_Elementwise):
     _f, _b = ops.leaky_relu, ops.leaky_relu_backward
     _config_keys = ("negative_slope",)
 
-    def __init__(self, negative_slope=0.01):
-        super().__init__()
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__(inplace)
         self.negative_slope = float(negative_slope)
 
     def _args(self):
@@ -66,8 +84,8 @@ class ELU(_Elementwise):
     _f, _b = ops.elu, ops.elu_backward
     _config_keys = ("alpha",)
 
-    def __init__(self, alpha=1.0):
-        super().__init__()
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__(inplace)
         self.alpha = float(alpha)
 
     def _args(self):
@@ -87,7 +105,7 @@ class SiLU(_Elementwise):
     _f, _b = ops.silu, ops.silu_backward
 
 
-class GELU(Module):
+class GELU(_Elementwise):
     """x Phi(x); approximate='tanh' uses the tanh form."""
 
     _config_keys = ("approximate",)
@@ -98,15 +116,16 @@ class GELU(Module):
             raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, x):
-        x = np.asarray(x)
+    def _fwd(self, x):
+        x = _float(self, x)
         y = self._buf("y", x.shape, x.dtype)
-        self._x = x
-        return ops.gelu(x, approximate=self.approximate, out=y)
+        return ops.gelu(x, approximate=self.approximate, out=y), x
 
-    def backward(self, grad_out, need_input_grad=True):
-        gx = self._buf("gx", grad_out.shape, grad_out.dtype)
-        return ops.gelu_backward(grad_out, self._x, approximate=self.approximate, out=gx)
+    def _bwd(self, x, g, need_input_grad):
+        if g.dtype != x.dtype:
+            g = g.astype(x.dtype)
+        gx = self._buf("gx", x.shape, x.dtype)
+        return ops.gelu_backward(g, x, approximate=self.approximate, out=gx)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
@@ -130,9 +149,109 @@ class Softplus(_Elementwise):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
+class _Functional(Module):
+    """A module applying a fastnn.nn.functional op (no kernel pair: tensors only, via autograd)."""
+
+    def forward(self, x):
+        from . import functional as F
+
+        if not isinstance(x, Tensor):
+            from ..tensor import as_tensor
+            x = as_tensor(x)
+        return self._apply(F, x)
+
+
+class Hardtanh(_Functional):
+    """clamp(x, min_val, max_val)."""
+    _config_keys = ("min_val", "max_val")
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        self.min_val, self.max_val = float(min_val), float(max_val)
+
+    def _apply(self, F, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """min(max(0, x), 6)."""
+    _config_keys = ()
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0)
+
+
+class Softsign(_Functional):
+    """x / (1 + |x|)."""
+
+    def _apply(self, F, x):
+        return F.softsign(x)
+
+
+class LogSigmoid(_Functional):
+    """log sigmoid(x), stable."""
+
+    def _apply(self, F, x):
+        return F.logsigmoid(x)
+
+
+class Mish(_Functional):
+    """x tanh(softplus(x))."""
+
+    def _apply(self, F, x):
+        return F.mish(x)
+
+
+class CELU(_Functional):
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1))."""
+    _config_keys = ("alpha",)
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def _apply(self, F, x):
+        return F.celu(x, self.alpha)
+
+
+class Softmax(_Functional):
+    """exp(x) / sum exp(x) along dim."""
+    _config_keys = ("dim",)
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def _apply(self, F, x):
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log softmax along dim (pair with NLLLoss)."""
+
+    def _apply(self, F, x):
+        return F.log_softmax(x, self.dim)
+
+
+class Softmin(Softmax):
+    """softmax(-x) along dim."""
+
+    def _apply(self, F, x):
+        return F.softmin(x, self.dim)
+
+
 class _Random(Module):
     """A layer with a counter-based random stream: a base seed drawn from the global generator at
-    construction (or set by manual_seed), and one Philox key per training call."""
+    construction (or set by manual_seed), and one Philox key per training call (kept in the call's
+    context, so backward regenerates the same mask even when the layer was called again since)."""
+
+    _native = True
 
     def __init__(self):
         super().__init__()
@@ -149,6 +268,9 @@ class _Random(Module):
         self._calls += 1
         return stream_seed(self._base, self._calls)
 
+    def forward(self, x):
+        return layer_call(self, x)
+
 
 class RReLU(_Random):
     """Randomized leaky ReLU (Xu et al. 2015): slope a ~ U(lower, upper) per element while training
@@ -156,23 +278,26 @@ class RReLU(_Random):
 
     _config_keys = ("lower", "upper")
 
-    def __init__(self, lower=1.0 / 8, upper=1.0 / 3):
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
         super().__init__()
         if not 0 <= lower <= upper:
             raise ValueError(f"lower, upper: expected 0 <= lower <= upper, got {lower}, {upper}")
         self.lower, self.upper = float(lower), float(upper)
 
-    def forward(self, x):
-        x = np.asarray(x)
+    def _fwd(self, x):
+        x = _float(self, x)
         y = self._buf("y", x.shape, x.dtype)
-        self._x, self._tr = x, self.training
-        self._seed = self._next() if self.training else 0
-        return ops.rrelu(x, self.lower, self.upper, training=self._tr, seed=self._seed, out=y)
+        tr = self.training
+        seed = self._next() if tr else 0
+        ops.rrelu(x, self.lower, self.upper, training=tr, seed=seed, out=y)
+        return y, (x, tr, seed)
 
-    def backward(self, grad_out, need_input_grad=True):
-        gx = self._buf("gx", grad_out.shape, grad_out.dtype)
-        return ops.rrelu_backward(grad_out, self._x, self.lower, self.upper, training=self._tr,
-                                  seed=self._seed, out=gx)
+    def _bwd(self, ctx, g, need_input_grad):
+        x, tr, seed = ctx
+        if g.dtype != x.dtype:
+            g = g.astype(x.dtype)
+        gx = self._buf("gx", x.shape, x.dtype)
+        return ops.rrelu_backward(g, x, self.lower, self.upper, training=tr, seed=seed, out=gx)
 
     def extra_repr(self):
         return f"lower={self.lower}, upper={self.upper}"
@@ -182,33 +307,44 @@ class PReLU(Module):
     """max(0, x) + a min(0, x) with a learned: one value, or num_parameters (one per channel, axis 1).
     PyTorch's default init 0.25."""
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=np.float32):
+    _native = True
+
+    def __init__(self, num_parameters=1, init=0.25, dtype=np.float32, device=None):
         super().__init__()
         if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
             raise ValueError(f"num_parameters: expected a positive int, got {num_parameters!r}")
         self.num_parameters = int(num_parameters)
         self.weight = Parameter(np.full(self.num_parameters, init, dtype), kind="norm")
 
+    @staticmethod
+    def _state_shapes(cfg):
+        return {"weight": (int(cfg.get("num_parameters", 1)),)}
+
     def get_config(self):
         return {"num_parameters": self.num_parameters, "dtype": str(self.weight.dtype)}
 
     def forward(self, x):
-        x = self._input(x, self.weight.dtype)
+        return layer_call(self, x)
+
+    def _fwd(self, x):
+        w = self.weight._a
+        x = self._input(x, w.dtype)
         if self.num_parameters > 1 and (x.ndim < 2 or x.shape[1] != self.num_parameters):
             raise ValueError(f"PReLU(num_parameters={self.num_parameters}) got input of shape {x.shape}; "
                              f"expected {self.num_parameters} channels on axis 1")
         y = self._buf("y", x.shape, x.dtype)
-        self._x = x
-        return ops.prelu(x, self.weight.data, out=y)
+        return ops.prelu(x, w, out=y), x
 
-    def backward(self, grad_out, need_input_grad=True):
+    def _bwd(self, x, g, need_input_grad):
         w = self.weight
-        gx = self._buf("gx", grad_out.shape, grad_out.dtype) if need_input_grad else None
+        if g.dtype != x.dtype:
+            g = g.astype(x.dtype)
+        gx = self._buf("gx", x.shape, x.dtype) if need_input_grad else None
         if w.requires_grad:
-            ops.prelu_backward(grad_out, self._x, w.data, need_input_grad=need_input_grad,
-                               grad_weight=w.grad, accumulate=True, grad_input=gx)
+            ops.prelu_backward(g, x, w._a, need_input_grad=need_input_grad, grad_weight=w._g, accumulate=True,
+                               grad_input=gx)
         elif need_input_grad:
-            ops.prelu_backward(grad_out, self._x, w.data, grad_input=gx)
+            ops.prelu_backward(g, x, w._a, grad_input=gx)
         return gx
 
     def extra_repr(self):

@@ -8,30 +8,36 @@ from .activation import _Random
 class Dropout(_Random):
     """Each element zeroed with probability p while training, the others scaled by 1 / (1 - p), so
     nothing changes at inference. A fresh mask every call, from a counter-based generator: the mask
-    is regenerated in backward, never stored, and is reproducible from the model's seed."""
+    is regenerated in backward from the call's own key, never stored, and is reproducible from the
+    model's seed. A frozen model (freeze()) still drops units in training mode: freezing stops the
+    parameters, not the layer's behaviour."""
 
     _config_keys = ("p",)
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"p: expected a probability in [0, 1], got {p}")
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
         self.p = float(p)
+        self.inplace = bool(inplace)
 
-    def forward(self, x):
-        self._active = self.training and self.p > 0
-        if not self._active:
-            return x
-        x = np.asarray(x)
+    def _fwd(self, x):
+        if not (self.training and self.p > 0):
+            return x, None
+        if x.dtype not in (np.float32, np.float64):
+            x = self._input(x, np.float32)
         y = self._buf("y", x.shape, x.dtype)
-        self._seed = self._next()
-        return ops.dropout(x, self.p, seed=self._seed, out=y)
+        seed = self._next()
+        return ops.dropout(x, self.p, seed=seed, out=y), (seed, x.dtype, self.p)
 
-    def backward(self, grad_out, need_input_grad=True):
-        if not self._active:
-            return grad_out
-        gx = self._buf("gx", grad_out.shape, grad_out.dtype)
-        return ops.dropout_backward(grad_out, self.p, seed=self._seed, out=gx)
+    def _bwd(self, ctx, g, need_input_grad):
+        if ctx is None:
+            return g
+        seed, dt, p = ctx
+        if g.dtype != dt:
+            g = g.astype(dt)
+        gx = self._buf("gx", g.shape, g.dtype)
+        return ops.dropout_backward(g, p, seed=seed, out=gx)
 
     def extra_repr(self):
         return f"p={self.p}"

@@ -1,6 +1,7 @@
 """Weight initialization with PyTorch's formulas (torch.nn.init). Each function fills an array or a
-Parameter in place and returns it; ``rng`` is None (the global generator, see fastnn.manual_seed), an
-int seed, or a numpy Generator, so initialization is reproducible.
+Parameter (or tensor, or array) in place, without recording a graph, and returns it; ``rng`` (or
+PyTorch's ``generator``) is None (the global generator, see fastnn.manual_seed), an int seed, a
+fastnn.Generator or a numpy Generator, so initialization is reproducible.
 
 The course's variance-preserving schemes: Xavier/Glorot (Var = 2 / (fan_in + fan_out), for sigmoid
 and tanh) and He/Kaiming (Var = 2 / fan_in, for ReLU); the naive N(0, 1) reproduces the vanishing /
@@ -11,18 +12,24 @@ import math
 import numpy as np
 
 from .._random import numpy_rng
-from .parameter import Parameter
+from ..tensor import Tensor
 
 
 def _arr(w):
-    a = w.data if isinstance(w, Parameter) else w
+    """The array to fill in place (a tensor's or parameter's storage; never recorded on the graph)."""
+    a = w._a if isinstance(w, Tensor) else w
     if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
-        raise TypeError(f"tensor: expected a float array or Parameter, got {type(w).__name__}")
+        raise TypeError(f"tensor: expected a float tensor, Parameter or array, got {type(w).__name__}")
     return a
 
 
+def _drawable(arr):
+    """Whether numpy's Generator can draw straight into arr (out=)."""
+    return arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous and arr.flags.writeable
+
+
 def _fill(w, values):
-    _arr(w)[...] = values
+    _arr(w)[...] = _arr(values) if isinstance(values, Tensor) else values
     return w
 
 
@@ -63,14 +70,26 @@ def _fan(w, mode):
     raise ValueError(f"mode: expected 'fan_in' or 'fan_out', got {mode!r}")
 
 
-def uniform_(w, a=0.0, b=1.0, rng=None):
-    """U(a, b)."""
-    return _fill(w, numpy_rng(rng).uniform(a, b, _arr(w).shape))
+def uniform_(w, a=0.0, b=1.0, rng=None, generator=None):
+    """U(a, b), drawn in place in the array's own dtype (no temporary of double size)."""
+    g, arr = numpy_rng(rng if rng is not None else generator), _arr(w)
+    if not _drawable(arr):
+        return _fill(w, g.uniform(a, b, arr.shape))
+    g.random(dtype=arr.dtype, out=arr)
+    arr *= b - a
+    arr += a
+    return w
 
 
-def normal_(w, mean=0.0, std=1.0, rng=None):
+def normal_(w, mean=0.0, std=1.0, rng=None, generator=None):
     """N(mean, std^2); the default N(0, 1) is the naive initialization the course starts from."""
-    return _fill(w, numpy_rng(rng).normal(mean, std, _arr(w).shape))
+    g, arr = numpy_rng(rng if rng is not None else generator), _arr(w)
+    if not _drawable(arr):
+        return _fill(w, g.normal(mean, std, arr.shape))
+    g.standard_normal(dtype=arr.dtype, out=arr)
+    arr *= std
+    arr += mean
+    return w
 
 
 def zeros_(w):
@@ -85,36 +104,86 @@ def constant_(w, val):
     return _fill(w, val)
 
 
-def xavier_uniform_(w, gain=1.0, rng=None):
+def xavier_uniform_(w, gain=1.0, rng=None, generator=None):
     """U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010)."""
     fi, fo = calculate_fan_in_and_fan_out(w)
     a = gain * math.sqrt(6.0 / (fi + fo))
-    return uniform_(w, -a, a, rng)
+    return uniform_(w, -a, a, rng, generator)
 
 
-def xavier_normal_(w, gain=1.0, rng=None):
+def xavier_normal_(w, gain=1.0, rng=None, generator=None):
     """N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fi, fo = calculate_fan_in_and_fan_out(w)
-    return normal_(w, 0.0, gain * math.sqrt(2.0 / (fi + fo)), rng)
+    return normal_(w, 0.0, gain * math.sqrt(2.0 / (fi + fo)), rng, generator)
 
 
-def kaiming_uniform_(w, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+def kaiming_uniform_(w, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None, generator=None):
     """U(-b, b), b = gain * sqrt(3 / fan) (He et al. 2015), gain = calculate_gain(nonlinearity, a)."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(w, mode))
     b = math.sqrt(3.0) * std
-    return uniform_(w, -b, b, rng)
+    return uniform_(w, -b, b, rng, generator)
 
 
-def kaiming_normal_(w, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+def kaiming_normal_(w, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None, generator=None):
     """N(0, std^2), std = gain / sqrt(fan): Var = 2 / fan_in for ReLU."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(w, mode))
-    return normal_(w, 0.0, std, rng)
+    return normal_(w, 0.0, std, rng, generator)
 
 
-def lecun_normal_(w, rng=None):
+def lecun_normal_(w, rng=None, generator=None):
     """N(0, 1 / fan_in) (LeCun; the SELU companion)."""
     fi, _ = calculate_fan_in_and_fan_out(w)
-    return normal_(w, 0.0, math.sqrt(1.0 / fi), rng)
+    return normal_(w, 0.0, math.sqrt(1.0 / fi), rng, generator)
+
+
+def trunc_normal_(w, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None, generator=None):
+    """N(mean, std^2) truncated to [a, b] (redrawn until inside)."""
+    g = numpy_rng(rng if rng is not None else generator)
+    arr = _arr(w)
+    v = g.normal(mean, std, arr.shape)
+    bad = (v < a) | (v > b)
+    while bad.any():
+        v[bad] = g.normal(mean, std, int(bad.sum()))
+        bad = (v < a) | (v > b)
+    return _fill(w, v)
+
+
+def orthogonal_(w, gain=1.0, rng=None, generator=None):
+    """A (semi-)orthogonal matrix (rows or columns orthonormal) times gain (Saxe et al. 2013); the
+    trailing dimensions are flattened, as PyTorch."""
+    arr = _arr(w)
+    if arr.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    rows, cols = arr.shape[0], arr.size // arr.shape[0]
+    flat = numpy_rng(rng if rng is not None else generator).standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(w, gain * q.reshape(arr.shape))
+
+
+def eye_(w):
+    arr = _arr(w)
+    if arr.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(w, np.eye(*arr.shape))
+
+
+def dirac_(w, groups=1):
+    """Identity-preserving convolution weights (out, in, *k): the centre tap of channel i -> i is 1."""
+    arr = _arr(w)
+    if arr.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    arr[...] = 0
+    out_g = arr.shape[0] // groups
+    centre = tuple(k // 2 for k in arr.shape[2:])
+    for g in range(groups):
+        for d in range(min(out_g, arr.shape[1])):
+            arr[(g * out_g + d, d) + centre] = 1
+    return w
 
 
 # Linear(init=...) names

@@ -1,4 +1,4 @@
-"""Linear: y = x W^T + b, W of shape (out_features, in_features) as in PyTorch."""
+"""Linear: y = x W^T + b, W of shape (out_features, in_features) as in PyTorch; Bilinear-free."""
 import math
 
 import numpy as np
@@ -6,7 +6,7 @@ import numpy as np
 from .. import ops
 from .._random import numpy_rng
 from . import init as _init
-from .module import Module
+from .module import Module, layer_call
 from .parameter import Parameter
 
 
@@ -20,23 +20,24 @@ class Linear(Module):
     default init and at 0 otherwise (the Keras convention for He/Xavier).
     """
 
+    _native = True
+
     def __init__(self, in_features, out_features, bias=True, *, init="default", dtype=np.float32, rng=None,
-                 regularizer=None):
+                 regularizer=None, device=None):
         super().__init__()
         for nm, v in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{nm}: expected a positive int, got {v!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         self._dtype = np.dtype(dtype)
+        if self._dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype: expected float32 or float64, got {self._dtype}")
+        if not (callable(init) or init in _init.SCHEMES):
+            raise ValueError(f"init: expected one of {sorted(_init.SCHEMES)} or a callable, got {init!r}")
         self._init = init
         g = numpy_rng(rng)
         w = np.empty((self.out_features, self.in_features), self._dtype)
-        if callable(init):
-            init(w, g)
-        elif init in _init.SCHEMES:
-            _init.SCHEMES[init](w, g)
-        else:
-            raise ValueError(f"init: expected one of {sorted(_init.SCHEMES)} or a callable, got {init!r}")
+        (init if callable(init) else _init.SCHEMES[init])(w, g)
         self.weight = Parameter(w, regularizer=regularizer)
         if bias:
             b = np.zeros(self.out_features, self._dtype)
@@ -47,27 +48,46 @@ class Linear(Module):
         else:
             self.bias = None
 
+    def reset_parameters(self, rng=None):
+        g = numpy_rng(rng)
+        init = self._init
+        (init if callable(init) else _init.SCHEMES[init])(self.weight._a, g)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features)
+            self.bias._a[...] = g.uniform(-bound, bound, self.out_features) if init == "default" else 0
+
+    @staticmethod
+    def _state_shapes(cfg):
+        """state_dict shapes from a config alone (checked before a checkpoint builds the layer)."""
+        i, o = int(cfg["in_features"]), int(cfg["out_features"])
+        return {"weight": (o, i), **({"bias": (o,)} if cfg.get("bias", True) else {})}
+
     def get_config(self):
         return {"in_features": self.in_features, "out_features": self.out_features,
                 "bias": self.bias is not None, "dtype": str(self.weight.dtype)}
 
     def forward(self, x):
-        x = self._input(x, self.weight.dtype)
+        return layer_call(self, x)
+
+    def _fwd(self, x):
+        w = self.weight._a
+        x = self._input(x, w.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}\u2192{self.out_features}) got input of shape "
                              f"{x.shape}; expected (batch, {self.in_features})")
         y = self._buf("y", x.shape[:-1] + (self.out_features,), x.dtype)
-        ops.linear(x, self.weight.data, self.bias.data if self.bias is not None else None, out=y)
-        self._x = x
-        return y
+        ops.linear(x, w, self.bias._a if self.bias is not None else None, out=y)
+        return y, x
 
-    def backward(self, grad_out, need_input_grad=True):
+    def _bwd(self, x, g, need_input_grad):
         w, b = self.weight, self.bias
-        gx = self._buf("gx", self._x.shape, self._x.dtype) if need_input_grad else None
+        if g.dtype != x.dtype:
+            g = g.astype(x.dtype)
+        gx = self._buf("gx", x.shape, x.dtype) if need_input_grad else None
         nb = b is not None and b.requires_grad
-        ops.linear_backward(grad_out, self._x, w.data, need_input_grad=need_input_grad,
+        ops.linear_backward(g, x, w._a, need_input_grad=need_input_grad,
                             need_weight_grad=w.requires_grad, need_bias_grad=nb, grad_input=gx,
-                            grad_weight=w.grad, grad_bias=b.grad if nb else None, accumulate=True)
+                            grad_weight=w._g, grad_bias=b._g if nb else None, accumulate=True)
         return gx
 
     def extra_repr(self):

@@ -1,91 +1,313 @@
-"""Module: the explicit forward/backward building block, and Sequential.
+"""Module: the building block, with PyTorch's contract, plus fastnn's explicit kernel pair.
 
-``forward(x)`` computes the output and caches what backward needs; ``backward(grad_out)`` returns
-the gradient with respect to the input and *accumulates* parameter gradients into ``p.grad`` (call
-``zero_grad()`` between steps, as in PyTorch). Outputs and gradients are per-shape workspace arrays
-that a layer reuses on its next call at the same shape: a steady training step allocates nothing.
-Copy an output (``y.copy()``) to keep it past the next forward.
+Two ways to run a model, on the same kernels:
+
+* **Tensors (autograd).** ``out = model(x_tensor)`` records one graph node per call, holding that
+  call's own context; ``loss.backward()`` accumulates parameter gradients into the model's arena. A
+  module may be called any number of times in one forward (a shared activation, tied weights): each
+  call gets its own context and its own gradient. A user module defines only ``forward``.
+* **Arrays (the explicit chain).** ``out = model(x_array)`` returns an array and keeps the call's
+  context for ``model.backward(grad_out)`` (accumulating parameter gradients, returning the input
+  gradient) -- what ``fit`` uses for a Sequential of built-in layers.
+
+Built-in layers implement the kernel pair ``_fwd(x) -> (y, ctx)`` and ``_bwd(ctx, grad_out,
+need_input_grad) -> grad_in``; a Sequential of them runs as one fused graph node. Outputs come from
+per-layer workspaces that are reused only when nobody outside the engine holds them (their reference
+count says so): whatever a call returns stays yours, and a steady training step allocates no arrays.
 """
+import copy
+import sys
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ..autograd import Node, _Handle, _mode, edge
+from ..tensor import Tensor, _arr, _check_device, _dtype, _wrap
 from .parameter import Parameter, pack
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-_MAX_WORKSPACES = 32
+_MAX_WORKSPACES = 48   # (key, shape, dtype) entries per module before the pool is reset
+_POOL = 4              # arrays kept per entry (a module called several times per step needs several)
+_getrefcount = sys.getrefcount
+_NOCTX = object()  # no array-mode forward yet (a None context is legitimate: Identity, eval Dropout)
+
+
+def _probe_free_refcount():
+    """The reference count of an array held only by a pool list, measured in the exact code shape
+    Module._buf uses (interpreters differ in how they count the loop variable and the call)."""
+    lst = [np.empty(1)]
+    for a in lst:
+        return _getrefcount(a)
+
+
+_FREE = _probe_free_refcount()
+
+
+class StateDictError(KeyError):
+    """load_state_dict with strict=True: missing or unexpected keys."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+def _layer_bwd(ctx, g, edges):
+    m, c = ctx
+    return (m._bwd(c, g, edges[0] is not None),)
+
+
+def _handwritten_bwd(ctx, g, edges):
+    m = ctx
+    return (m.backward(g),)
+
+
+def layer_call(m, x):
+    """Run a module with a kernel pair on x: a tensor in gives a tensor out (one graph node holding
+    this call's context); an array in gives an array out (the context kept for m.backward)."""
+    if isinstance(x, Tensor):
+        y, ctx = m._fwd(x._a)
+        if _mode.enabled:
+            e = edge(x)
+            if e is not None or m.has_trainable():
+                t = _wrap(y)
+                t._node = Node(type(m)._node_fn, (m, ctx), (e,))
+                t.requires_grad = True
+                return t
+        return _wrap(y)
+    y, m.__dict__["_ctx"] = m._fwd(x if type(x) is np.ndarray else np.asarray(x))
+    return y
 
 
 class Module:
+    """Base class of layers and models (torch.nn.Module's API)."""
+
+    _native = False       # has the kernel pair _fwd/_bwd (built-in layers)
+    _node_impl = staticmethod(_layer_bwd)
+    _handwritten = False  # a user module with its own array-level forward and backward (old contract)
+    _config_keys = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__module__.startswith("fastnn."):
+            if "forward" in cls.__dict__ or "backward" in cls.__dict__:
+                cls._native = False
+                cls._handwritten = "backward" in cls.__dict__ and "forward" in cls.__dict__
+        impl = cls._node_impl
+        fn = lambda ctx, g, edges: impl(ctx, g, edges)  # noqa: E731  (named per class for grad_fn)
+        fn.__name__ = f"_{cls.__name__.lower()}_bwd"
+        cls._node_fn = staticmethod(fn)
+
     def __init__(self):
-        object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_params", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_ws", {})
-        object.__setattr__(self, "_last", {})
-        object.__setattr__(self, "training", True)
+        d = self.__dict__
+        d["_modules"] = OrderedDict()
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_ws"] = {}
+        d["_ctx"] = _NOCTX
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["training"] = True
 
     # ---- registration (attribute assignment, as in PyTorch) ----
     def __setattr__(self, name, value):
-        if name[0] == "_":  # private caches (hot path): never parameters or modules
-            object.__setattr__(self, name, value)
+        d = self.__dict__
+        if name[0] == "_" and name not in d.get("_parameters", ()) and name not in d.get("_modules", ()):
+            object.__setattr__(self, name, value)  # private caches (hot path)
             return
-        if "_params" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}: call Module.__init__() before assigning attributes")
-        for d in (self._params, self._modules, self._buffers):
-            d.pop(name, None)
+        if "_parameters" not in d:
+            raise AttributeError(f"cannot assign '{name}' before Module.__init__() call "
+                                 f"(call super().__init__() first in {type(self).__name__}.__init__)")
+        params, mods, bufs = d["_parameters"], d["_modules"], d["_buffers"]
         if isinstance(value, Parameter):
-            self._params[name] = value
+            mods.pop(name, None)
+            bufs.pop(name, None)
+            params[name] = value
         elif isinstance(value, Module):
-            self._modules[name] = value
+            params.pop(name, None)
+            bufs.pop(name, None)
+            mods[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(fastnn.nn.Parameter or None expected)")
+            params[name] = None
+        elif name in mods:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                                "(fastnn.nn.Module or None expected)")
+            mods[name] = None
+        elif name in bufs:
+            if value is not None and not isinstance(value, (Tensor, np.ndarray)):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(fastnn.Tensor or None expected)")
+            value = value if value is None or isinstance(value, Tensor) else _wrap(value)
+            bufs[name] = value
         object.__setattr__(self, name, value)
 
-    def register_buffer(self, name, array):
-        """State that is saved in state_dict but not trained (running statistics)."""
-        object.__setattr__(self, name, array)
-        self._buffers[name] = array
+    def __delattr__(self, name):
+        for k in ("_parameters", "_modules", "_buffers"):
+            self.__dict__.get(k, {}).pop(name, None)
+        object.__delattr__(self, name)
 
-    def _set_buffer(self, name, array):
-        object.__setattr__(self, name, array)
-        self._buffers[name] = array
+    def register_buffer(self, name, tensor, persistent=True):
+        """State saved in state_dict but not trained (running statistics)."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name: expected a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, (Tensor, np.ndarray)):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(fastnn Tensor or None required)")
+        t = tensor if tensor is None or isinstance(tensor, Tensor) else _wrap(np.asarray(tensor))
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self._buffers[name] = t
+        if not persistent:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, t)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                            "(fastnn.nn.Parameter or None required)")
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
 
     def add_module(self, name, module):
-        if not isinstance(module, Module):
+        if module is not None and not isinstance(module, Module):
             raise TypeError(f"module: expected a fastnn Module, got {type(module).__name__}")
-        setattr(self, name, module)
+        if not isinstance(name, str) or "." in name:
+            raise KeyError(f"module name: expected a string without '.', got {name!r}")
+        self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        m = self
+        for part in target.split(".") if target else []:
+            if part not in m._modules:
+                raise AttributeError(f"{type(m).__name__} has no submodule {part!r}")
+            m = m._modules[part]
+        return m
+
+    def get_parameter(self, target):
+        mod, _, name = target.rpartition(".")
+        m = self.get_submodule(mod)
+        if name not in m._parameters:
+            raise AttributeError(f"{type(m).__name__} has no parameter {name!r}")
+        return m._parameters[name]
+
+    def get_buffer(self, target):
+        mod, _, name = target.rpartition(".")
+        m = self.get_submodule(mod)
+        if name not in m._buffers:
+            raise AttributeError(f"{type(m).__name__} has no buffer {name!r}")
+        return m._buffers[name]
 
     # ---- the computation ----
-    def forward(self, x):
-        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._hooked_call(args, kwargs)
+        cls = type(self)
+        if not cls._native:
+            if cls._handwritten:
+                return self._handwritten_call(*args, **kwargs)
+            if args and type(args[0]) is np.ndarray:  # arrays into a user module: run it on tensors
+                args = tuple(_wrap(a) if type(a) is np.ndarray else a for a in args)
+        return self.forward(*args, **kwargs)
+
+    def _hooked_call(self, args, kwargs):
+        for h in list(self._forward_pre_hooks.values()):
+            r = h(self, args)
+            if r is not None:
+                args = r if isinstance(r, tuple) else (r,)
+        saved = self._forward_hooks, self._forward_pre_hooks
+        self.__dict__["_forward_hooks"], self.__dict__["_forward_pre_hooks"] = {}, {}
+        try:
+            out = self(*args, **kwargs)
+        finally:
+            self.__dict__["_forward_hooks"], self.__dict__["_forward_pre_hooks"] = saved
+        for h in list(self._forward_hooks.values()):
+            r = h(self, args, out)
+            if r is not None:
+                out = r
+        return out
+
+    def _handwritten_call(self, x, *rest, **kwargs):
+        if not isinstance(x, Tensor):
+            return self.forward(x, *rest, **kwargs)
+        y = np.asarray(self.forward(x._a, *rest, **kwargs))
+        if _mode.enabled and (x.requires_grad or self.has_trainable()):
+            t = _wrap(y)
+            t._node, t.requires_grad = Node(_handwritten_bwd, self, (edge(x),)), True
+            return t
+        return _wrap(y)
 
     def backward(self, grad_out, need_input_grad=True):
-        raise NotImplementedError(f"{type(self).__name__} has no backward()")
+        """The explicit chain: gradient of the last array-mode call's output -> input gradient,
+        parameter gradients accumulated (call zero_grad() between steps). Tensor-mode code calls
+        loss.backward() instead."""
+        if not type(self)._native:
+            raise RuntimeError(f"{type(self).__name__}.backward(): this module has no explicit backward (it "
+                               "defines only forward); call it on a fastnn.Tensor and use loss.backward()")
+        if self._ctx is _NOCTX:
+            raise RuntimeError(f"{type(self).__name__}.backward(): no forward on arrays to differentiate "
+                               "(call model(x_array) first, or use loss.backward() with tensors)")
+        return self._bwd(self._ctx, np.asarray(_arr(grad_out)), need_input_grad)
 
-    def __call__(self, x):
-        return self.forward(x)
+    def _fusable(self):
+        """Whether this module runs through its kernel pair (built-in, no hooks)."""
+        return (type(self)._native or type(self)._handwritten) and not (self._forward_hooks or self._forward_pre_hooks)
+
+    def _fwd(self, x):
+        if type(self)._handwritten:
+            return np.asarray(self.forward(x)), None
+        raise NotImplementedError(f"{type(self).__name__} has no kernel pair")
+
+    def _bwd(self, ctx, g, need_input_grad):
+        if type(self)._handwritten:
+            return self.backward(g)
+        raise NotImplementedError(f"{type(self).__name__} has no kernel pair")
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, inputs, output) -> None or a replacement output, after every call."""
+        return _add_hook(self._forward_hooks, hook, prepend)
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, inputs) -> None or replacement inputs, before every call."""
+        return _add_hook(self._forward_pre_hooks, hook, prepend)
 
     # ---- workspaces ----
     def _buf(self, key, shape, dtype):
-        """A reusable array for (key, shape, dtype): allocated on first use only."""
-        a = self._last.get(key)  # fast path: the same shape as last time
-        if a is not None and a.shape == shape and a.dtype == dtype:
-            return a
+        """An array for (key, shape, dtype) that nobody outside this module's pool holds: reused from the
+        pool when its reference count shows it is free, else allocated (and pooled, up to _POOL)."""
+        ws = self._ws
         k = (key, shape, dtype)
-        a = self._ws.get(k)
-        if a is None:
-            if len(self._ws) >= _MAX_WORKSPACES:
-                self._ws.clear()
-                self._last.clear()
-            a = self._ws[k] = np.empty(shape, dtype)
-        self._last[key] = a
+        lst = ws.get(k)
+        if lst is None:
+            if len(ws) >= _MAX_WORKSPACES:
+                ws.clear()
+            lst = ws[k] = []
+        for a in lst:
+            if _getrefcount(a) == _FREE:
+                return a
+        a = np.empty(shape, dtype)
+        if len(lst) < _POOL:
+            lst.append(a)
         return a
 
     def _input(self, x, dtype):
-        """x as an array of `dtype`: converted once into a workspace (ints and other floats), else
-        a clear TypeError."""
+        """x as an array of `dtype`: converted once into a workspace (ints and other floats), else a
+        clear TypeError."""
         if type(x) is np.ndarray and x.dtype == dtype:
             return x
-        x = np.asarray(x)
+        x = np.asarray(_arr(x))
+        if x.dtype == dtype:
+            return x
         if x.dtype.kind not in "fiub":
             raise TypeError(f"{self._name()}: expected a numeric array, got dtype {x.dtype}")
         buf = self._buf("_in", x.shape, dtype)
@@ -95,73 +317,144 @@ class Module:
     def _name(self):
         return repr(self).split("\n")[0]
 
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_ws"], d["_ctx"] = {}, _NOCTX
+        return d
+
+    def __deepcopy__(self, memo):
+        """An independent copy (parameters, buffers, settings); its parameters are packed into an arena
+        of their own, so the copy trains like the original."""
+        root = "_fastnn_root" not in memo
+        if root:
+            memo["_fastnn_root"] = True
+        try:
+            new = type(self).__new__(type(self))
+            memo[id(self)] = new
+            new.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        finally:
+            if root:
+                del memo["_fastnn_root"]
+        if root:
+            params = new._param_list()
+            if params:
+                try:
+                    pack(params)
+                except TypeError:
+                    pass
+        return new
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for k, v in (("_ws", {}), ("_ctx", _NOCTX), ("_forward_hooks", OrderedDict()),
+                     ("_forward_pre_hooks", OrderedDict()), ("_non_persistent", set())):
+            self.__dict__.setdefault(k, v)
+
     # ---- modes ----
     def train(self, mode=True):
         """Training mode: batch statistics in BatchNorm, dropout and random RReLU slopes active."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
         for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+            m.__dict__["training"] = bool(mode)
         return self
 
     def eval(self):
         """Inference mode: running statistics, no dropout, mean RReLU slope."""
         return self.train(False)
 
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
+        return self
+
     # ---- traversal ----
     def children(self):
-        return list(self._modules.values())
+        seen = set()
+        for m in self._modules.values():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield m
 
     def named_children(self):
-        return list(self._modules.items())
+        seen = set()
+        for n, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield n, m
 
     def modules(self):
-        return [m for _, m in self.named_modules()]
+        for _, m in self.named_modules():
+            yield m
 
-    def named_modules(self, prefix=""):
-        out = [(prefix, self)]
-        for name, m in self._modules.items():
-            out.extend(m.named_modules(f"{prefix}.{name}" if prefix else name))
-        return out
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every submodule, each module once."""
+        out, stack, seen = [], [(prefix, self)], set()
+        while stack:
+            name, m = stack.pop()
+            if remove_duplicate:
+                if id(m) in seen:
+                    continue
+                seen.add(id(m))
+            out.append((name, m))
+            kids = [(f"{name}.{n}" if name else n, c) for n, c in m._modules.items() if c is not None]
+            stack.extend(reversed(kids))
+        return iter(out)
 
-    def named_parameters(self, prefix=""):
-        """(dotted name, Parameter) pairs, each parameter once, in registration order."""
+    def _named_members(self, kind, prefix="", recurse=True, remove_duplicate=True):
         seen, out = set(), []
-        for mname, m in self.named_modules(prefix):
-            for pname, p in m._params.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    out.append((f"{mname}.{pname}" if mname else pname, p))
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mname, m in mods:
+            for pname, p in getattr(m, kind).items():
+                if p is None or (remove_duplicate and id(p) in seen):
+                    continue
+                seen.add(id(p))
+                out.append((f"{mname}.{pname}" if mname else pname, p))
         return out
 
-    def parameters(self):
-        return [p for _, p in self.named_parameters()]
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, Parameter) pairs, each parameter once, in registration order."""
+        return iter(self._named_members("_parameters", prefix, recurse, remove_duplicate))
 
-    def named_buffers(self, prefix=""):
-        out = []
-        for mname, m in self.named_modules(prefix):
-            for bname, b in m._buffers.items():
-                if b is not None:
-                    out.append((f"{mname}.{bname}" if mname else bname, b))
-        return out
+    def parameters(self, recurse=True):
+        return iter([p for _, p in self._named_members("_parameters", "", recurse)])
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return iter(self._named_members("_buffers", prefix, recurse, remove_duplicate))
+
+    def buffers(self, recurse=True):
+        return iter([b for _, b in self._named_members("_buffers", "", recurse)])
+
+    def apply(self, fn):
+        """fn(m) for every submodule (children first) and then this module; returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
 
     # ---- parameters in bulk ----
+    def _param_list(self):
+        return [p for _, p in self._named_members("_parameters")]
+
     def arena(self):
         """The ArenaRange holding this module's parameters (packing them into one if needed)."""
-        return pack(self.parameters())
+        return pack(self._param_list())
 
-    def zero_grad(self):
-        """Zero every parameter gradient (one fill over the arena range when packed)."""
-        params = self.parameters()
+    def zero_grad(self, set_to_none=True):
+        """Zero every parameter gradient (one fill over the arena range when packed). set_to_none is
+        accepted for PyTorch compatibility: gradients live in the arena and are zeroed."""
+        params = self._param_list()
         if not params:
             return
         a = params[0]._arena
         if a is not None and all(p._arena is a for p in params):
             lo = min(p._offset for p in params)
-            hi = max(p._offset + p.size for p in params)
-            if hi - lo == sum(p.size for p in params):
+            hi = max(p._offset + p._a.size for p in params)
+            if hi - lo == sum(p._a.size for p in params):
                 a.grad[lo:hi] = 0
                 return
         for p in params:
-            p.grad[...] = 0
+            p._g[...] = 0
 
     def manual_seed(self, seed):
         """The model's own generator: reseed every random layer below (Dropout, RReLU) from `seed` and
@@ -172,8 +465,8 @@ class Module:
             raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
         for i, m in enumerate(self.modules()):
             if hasattr(m, "_base") and hasattr(m, "_calls"):
-                object.__setattr__(m, "_base", stream_seed(int(seed), 1000 + i))
-                object.__setattr__(m, "_calls", 0)
+                m._base = stream_seed(int(seed), 1000 + i)
+                m._calls = 0
         return self
 
     def freeze(self):
@@ -189,7 +482,7 @@ class Module:
 
     @property
     def regularizer(self):
-        ws = [p for n, p in self._params.items() if p is not None and p.kind == "weight"]
+        ws = [p for n, p in self._parameters.items() if p is not None and p.kind == "weight"]
         return ws[0].regularizer if ws else None
 
     @regularizer.setter
@@ -200,41 +493,63 @@ class Module:
                 p.regularizer = reg
 
     def has_trainable(self):
-        """Any parameter with requires_grad (a short-circuit walk: Sequential.backward asks every step)."""
-        for p in self._params.values():
+        """Any parameter with requires_grad (a short-circuit walk)."""
+        for p in self._parameters.values():
             if p is not None and p.requires_grad:
                 return True
-        return any(m.has_trainable() for m in self._modules.values())
+        for m in self._modules.values():
+            if m is not None and m.has_trainable():
+                return True
+        return False
 
     def num_parameters(self, trainable_only=False):
-        return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
+        return sum(p._a.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
     @property
     def dtype(self):
-        ps = self.parameters()
-        return ps[0].dtype if ps else None
+        for p in self.parameters():
+            return p._a.dtype
+        return None
 
-    def to(self, dtype):
-        """Convert parameters and floating buffers to `dtype` (float32 or float64), repacked into a
-        fresh arena; gradients are zeroed and workspaces dropped."""
-        dtype = np.dtype(dtype)
+    def to(self, *args, **kwargs):
+        """to(dtype) converts parameters and floating buffers (repacked into a fresh arena; gradients
+        zeroed); to("cpu") / to(device) is accepted and changes nothing (fastnn runs on the CPU)."""
+        dtype = kwargs.pop("dtype", None)
+        _check_device(kwargs.pop("device", None))
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to(): unexpected argument(s) {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) or type(a).__name__ == "device":
+                _check_device(a)
+            elif a is not None:
+                dtype = a
+        if dtype is None:
+            return self
+        dtype = _dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype: expected float32 or float64, got {dtype}")
+        if self.dtype == dtype and all(b is None or b._a.dtype.kind != "f" or b._a.dtype == dtype
+                                       for b in self.buffers()):
+            return self
         for m in self.modules():
-            for p in m._params.values():
+            for p in m._parameters.values():
                 if p is not None:
-                    p.data = np.ascontiguousarray(p.data, dtype=dtype).copy()
-                    p.grad = np.zeros_like(p.data)
-                    p._arena = None
+                    p._a = np.ascontiguousarray(p._a, dtype=dtype).copy()
+                    p._g = np.zeros_like(p._a)
+                    p._arena, p._gt = None, None
             for name, b in list(m._buffers.items()):
-                if b is not None and b.dtype.kind == "f":
-                    m._set_buffer(name, b.astype(dtype))
+                if b is not None and b._a.dtype.kind == "f":
+                    b._a = b._a.astype(dtype)
             m._ws.clear()
-            m._last.clear()
-            if hasattr(m, "_dtype"):
-                object.__setattr__(m, "_dtype", dtype)
-        if self.parameters():
-            pack(self.parameters())
+            m.__dict__["_ctx"] = _NOCTX
+            if "_dtype" in m.__dict__:
+                m._dtype = dtype
+        params = self._param_list()
+        if params:
+            pack(params)
         return self
 
     def double(self):
@@ -243,47 +558,65 @@ class Module:
     def float(self):
         return self.to(np.float32)
 
+    def half(self):
+        raise NotImplementedError("Module.half(): fastnn's kernels compute in float32 or float64")
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise NotImplementedError("Module.cuda(): fastnn runs on the CPU only; drop .cuda() or use .to('cpu')")
+
+    def share_memory(self):
+        return self
+
     # ---- state ----
-    def state_dict(self):
-        """Flat dotted keys -> copies of parameters and buffers, exactly PyTorch's keys
-        ("0.weight", "1.running_mean", "1.num_batches_tracked", ...)."""
-        sd = OrderedDict()
-        for mname, m in self.named_modules():
-            for pname, p in m._params.items():
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Flat dotted keys -> tensors sharing memory with the parameters and buffers (as PyTorch; copy
+        them, e.g. copy.deepcopy(model.state_dict()), to keep a snapshot while training goes on).
+        Keys are PyTorch's ("0.weight", "1.running_mean", "1.num_batches_tracked", ...)."""
+        sd = OrderedDict() if destination is None else destination
+        for mname, m in self.named_modules(prefix=prefix.rstrip(".")):
+            for pname, p in m._parameters.items():
                 if p is not None:
-                    sd[f"{mname}.{pname}" if mname else pname] = p.data.copy()
+                    sd[f"{mname}.{pname}" if mname else pname] = p if keep_vars else _wrap(p._a)
             for bname, b in m._buffers.items():
-                if b is not None:
-                    sd[f"{mname}.{bname}" if mname else bname] = np.array(b, copy=True)
+                if b is not None and bname not in m._non_persistent:
+                    sd[f"{mname}.{bname}" if mname else bname] = b if keep_vars else _wrap(b._a)
         return sd
 
     def _state_targets(self):
         t = OrderedDict()
         for mname, m in self.named_modules():
-            for pname, p in m._params.items():
+            for pname, p in m._parameters.items():
                 if p is not None:
-                    t[f"{mname}.{pname}" if mname else pname] = (m, pname, p.data)
+                    t[f"{mname}.{pname}" if mname else pname] = p._a
             for bname, b in m._buffers.items():
-                if b is not None:
-                    t[f"{mname}.{bname}" if mname else bname] = (m, bname, b)
+                if b is not None and bname not in m._non_persistent:
+                    t[f"{mname}.{bname}" if mname else bname] = b._a
         return t
 
-    def load_state_dict(self, state_dict, strict=True):
-        """Copy values in by key. strict=True: missing or unexpected keys raise KeyError; any shape
-        mismatch raises ValueError naming the key. Everything is checked before anything is written,
-        so a refused load changes nothing. Returns (missing_keys, unexpected_keys)."""
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy values (tensors or arrays) in by key. strict=True: missing or unexpected keys raise
+        StateDictError (a KeyError); a shape mismatch raises ValueError naming the key. Everything is
+        checked before anything is written, so a refused load changes nothing.
+        Returns (missing_keys, unexpected_keys)."""
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"state_dict: expected a mapping, got {type(state_dict).__name__}")
         targets = self._state_targets()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
         if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+            raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}: missing keys "
+                                 f"{missing}, unexpected keys {unexpected}")
         plan = []
-        for k, (m, name, dst) in targets.items():
+        for k, dst in targets.items():
             if k not in state_dict:
                 continue
-            src = np.asarray(state_dict[k])
+            src = np.asarray(_arr(state_dict[k]))
             if src.shape != dst.shape:
-                raise ValueError(f"load_state_dict: {k}: expected shape {dst.shape}, got {src.shape}")
+                raise ValueError(f"load_state_dict: size mismatch for {k}: copying a param with shape "
+                                 f"{tuple(src.shape)}, the shape in the current model is {tuple(dst.shape)}")
             if src.dtype.kind not in "fiub":
                 raise TypeError(f"load_state_dict: {k}: expected a numeric array, got dtype {src.dtype}")
             plan.append((dst, src))
@@ -292,11 +625,9 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     # ---- architecture (what a checkpoint stores to rebuild the model) ----
-    _config_keys = ()
-
     def get_config(self):
         """Constructor arguments that rebuild this module (``type(m)(**m.get_config())``)."""
-        if type(self).__module__.split(".")[0] != "fastnn" and not self._config_keys:
+        if not type(self).__module__.startswith("fastnn.") and not self._config_keys:
             raise TypeError(f"{type(self).__name__}: a custom module has no architecture config; define "
                             "_config_keys (constructor argument names) or save its state_dict instead")
         return {k: getattr(self, k) for k in self._config_keys}
@@ -310,27 +641,32 @@ class Module:
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ("\n" + "\n".join(lines) + "\n)" if lines else ")")
 
+    def __dir__(self):
+        return sorted(set(super().__dir__()))
+
     def summary(self, input_shape=None, dtype=None):
         """A table of layers, output shapes (given the shape of one sample) and parameter counts."""
-        rows = []
+        from ..autograd import no_grad
+
         shape_of = {}
         if input_shape is not None:
-            was = self.training
+            was = [(m, m.training) for m in self.modules()]
             self.eval()
+            handles = [m.register_forward_hook(lambda mod, i, o: shape_of.__setitem__(id(mod), tuple(np.shape(_arr(o)))))
+                       for m in self.modules() if not m._modules]
             try:
-                x = np.zeros((2,) + tuple(input_shape), dtype or self.dtype or np.float32)
-                for name, m in self.named_modules():
-                    if m is not self and not m._modules:
-                        shape_of[id(m)] = None
-                _trace_shapes(self, x, shape_of)
+                with no_grad():
+                    self(_wrap(np.zeros((2,) + tuple(input_shape), dtype or self.dtype or np.float32)))
             finally:
-                self.train(was)
+                for h in handles:
+                    h.remove()
+                for m, t in was:
+                    m.__dict__["training"] = t
+        rows = []
         for name, m in self.named_modules():
-            if m is self and self._modules:
-                continue
             if m._modules:
                 continue
-            n = sum(p.size for p in m._params.values() if p is not None)
+            n = sum(p._a.size for p in m._parameters.values() if p is not None)
             shp = shape_of.get(id(m))
             rows.append((name or type(m).__name__, type(m).__name__,
                          "" if shp is None else str((None,) + tuple(shp[1:])), n))
@@ -345,20 +681,33 @@ class Module:
         return "\n".join(out)
 
 
-def _trace_shapes(model, x, shape_of):
-    if isinstance(model, Sequential):
-        for m in model._modules.values():
-            x = _trace_shapes(m, x, shape_of)
-        return x
-    y = model.forward(x)
-    shape_of[id(model)] = y.shape
-    return y
+def _add_hook(d, hook, prepend):
+    if not callable(hook):
+        raise TypeError(f"hook: expected a callable, got {type(hook).__name__}")
+    key = object()
+    d[key] = hook
+    if prepend:
+        d.move_to_end(key, last=False)
+
+    class _H:
+        def remove(self_):
+            d.pop(key, None)
+
+        def __enter__(self_):
+            return self_
+
+        def __exit__(self_, *exc):
+            self_.remove()
+    return _H()
 
 
 class Sequential(Module):
     """Modules applied in order. Indexing gives a layer; slicing gives a Sequential that shares the
-    same Parameter objects (``model[:3]``: the transfer-learning case). Building one packs its
-    parameters into one arena (a slice of a packed model keeps the parent's arena range)."""
+    same layers (``model[:3]``); item assignment, deletion, insert, append and extend edit it. Building
+    one packs its parameters into one arena. A Sequential of built-in layers runs as one fused graph
+    node on tensors (and as the explicit chain on arrays)."""
+
+    _native = True
 
     def get_config(self):
         return {"layers": [{"name": n, "class": type(m).__name__, "config": m.get_config()}
@@ -372,32 +721,80 @@ class Sequential(Module):
             modules = [(str(i), m) for i, m in enumerate(modules)]
         for name, m in modules:
             self.add_module(name, m)
-        if self.parameters():
-            pack(self.parameters())
+        self._repack()
+
+    def _repack(self):
+        params = self._param_list()
+        if params:
+            try:
+                pack(params)
+            except TypeError:  # mixed dtypes: the optimizer or to(dtype) will say so
+                pass
+
+    def _fusable(self):
+        if not type(self)._native or self._forward_hooks or self._forward_pre_hooks:
+            return False
+        for m in self._modules.values():
+            if m is not None and not m._fusable():
+                return False
+        return True
 
     def forward(self, x):
+        if self._fusable():
+            return layer_call(self, x)
+        if not isinstance(x, Tensor):
+            x = _wrap(np.asarray(x))
         for m in self._modules.values():
-            x = m.forward(x)
+            if m is not None:
+                x = m(x)
         return x
 
-    def backward(self, grad_out, need_input_grad=True):
+    def _fwd(self, x):
+        ctxs = []
+        for m in self._modules.values():
+            if m is not None:
+                x, c = m._fwd(x)
+                ctxs.append(c)
+        return x, ctxs
+
+    def _bwd(self, ctxs, g, need_input_grad):
         """Back through the layers in reverse. Without need_input_grad it stops at the lowest layer
-        with trainable parameters: frozen lower layers cost forward time only. Returns the input
-        gradient (None when not asked for)."""
-        mods = list(self._modules.values())
+        with trainable parameters: frozen lower layers cost forward time only."""
+        mods = [m for m in self._modules.values() if m is not None]
         lowest = 0
         if not need_input_grad:
             lowest = next((i for i, m in enumerate(mods) if m.has_trainable()), len(mods))
-        g = grad_out
         for i in range(len(mods) - 1, lowest - 1, -1):
-            g = mods[i].backward(g, need_input_grad=need_input_grad or i > lowest)
+            g = mods[i]._bwd(ctxs[i], g, need_input_grad or i > lowest)
         return g if need_input_grad else None
 
     def __getitem__(self, idx):
         mods = list(self._modules.values())
         if isinstance(idx, slice):
-            return Sequential(*mods[idx])
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
         return mods[idx]
+
+    def _key(self, idx):
+        keys = list(self._modules)
+        n = len(keys)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range")
+        return keys[idx % n]
+
+    def __setitem__(self, idx, module):
+        self.add_module(self._key(idx), module)
+        self._repack()
+
+    def __delitem__(self, idx):
+        if isinstance(idx, slice):
+            for k in list(self._modules)[idx]:
+                del self._modules[k]
+        else:
+            del self._modules[self._key(idx)]
+        items = list(self._modules.values())
+        self._modules.clear()
+        for i, m in enumerate(items):  # renumber, as PyTorch
+            self.add_module(str(i), m)
 
     def __len__(self):
         return len(self._modules)
@@ -405,25 +802,233 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def __add__(self, other):
+        return Sequential(*self, *other)
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"module: expected a fastnn Module, got {type(module).__name__}")
+        dts = {p._a.dtype for p in list(self.parameters()) + list(module.parameters())}
+        if len(dts) > 1:
+            raise TypeError(f"append: the new module's dtype differs from the model's ({sorted(map(str, dts))}); "
+                            "convert it with .to(dtype) first")
+        self.add_module(str(len(self._modules)), module)
+        self._repack()
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        items = list(self._modules.values())
+        n = len(items)
+        if not -n <= index <= n:
+            raise IndexError(f"index {index} is out of range")
+        items.insert(index if index >= 0 else n + index, module)
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+        self._repack()
+        return self
+
+    def pop(self, index=-1):
+        m = self[index]
+        del self[index]
+        return m
+
+
+class ModuleList(Module):
+    """A list of modules, registered (their parameters belong to the parent)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ModuleList(list(self._modules.values())[idx])
+        return list(self._modules.values())[idx]
+
+    def __setitem__(self, idx, module):
+        keys = list(self._modules)
+        self.add_module(keys[idx], module)
+
+    def __delitem__(self, idx):
+        items = list(self._modules.values())
+        del items[idx]
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
     def append(self, module):
         self.add_module(str(len(self._modules)), module)
-        pack(self.parameters())
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+
+    def forward(self, *a, **k):
+        raise NotImplementedError("ModuleList has no forward(): iterate over it in your module's forward")
+
+
+class ModuleDict(Module):
+    """A dict of modules, registered under their keys."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for k, m in items:
+            self.add_module(k, m)
+
+    def pop(self, key):
+        m = self._modules[key]
+        del self._modules[key]
+        return m
+
+    def clear(self):
+        self._modules.clear()
+
+    def forward(self, *a, **k):
+        raise NotImplementedError("ModuleDict has no forward(): index it in your module's forward")
+
+
+class ParameterList(Module):
+    """A list of parameters, registered."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for v in values or ():
+            self.append(v)
+
+    def __getitem__(self, idx):
+        return list(self._parameters.values())[idx]
+
+    def __setitem__(self, idx, p):
+        self.register_parameter(list(self._parameters)[idx], p if isinstance(p, Parameter) else Parameter(p))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, p):
+        self.register_parameter(str(len(self._parameters)), p if isinstance(p, Parameter) else Parameter(p))
+        return self
+
+    def extend(self, ps):
+        for p in ps:
+            self.append(p)
         return self
 
 
+class ParameterDict(Module):
+    """A dict of parameters, registered under their keys."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        for k, p in (parameters.items() if hasattr(parameters, "items") else parameters or ()):
+            self[k] = p
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, p):
+        self.register_parameter(key, p if isinstance(p, Parameter) else Parameter(p))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+
 class Identity(Module):
-    """y = x."""
+    """y = x (any arguments accepted and ignored, as PyTorch)."""
+
+    _native = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
 
     def forward(self, x):
-        return x
+        return x if isinstance(x, Tensor) else layer_call(self, x)
 
-    def backward(self, grad_out, need_input_grad=True):
-        return grad_out
+    def _fwd(self, x):
+        return x, None
+
+    def _bwd(self, ctx, g, need_input_grad):
+        return g
 
 
 class Flatten(Module):
     """Flattens dims start_dim..end_dim (default: everything but the batch axis), as a view."""
 
+    _native = True
     _config_keys = ("start_dim", "end_dim")
 
     def __init__(self, start_dim=1, end_dim=-1):
@@ -431,17 +1036,46 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        x = np.asarray(x)
-        self._shape = x.shape
+        if isinstance(x, Tensor):
+            return x.flatten(self.start_dim, self.end_dim)
+        return layer_call(self, x)
+
+    def _fwd(self, x):
         nd = x.ndim
         s = self.start_dim % nd if nd else 0
         e = self.end_dim % nd if nd else 0
         if nd == 0 or s >= e:
-            return x
-        return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:])
+            return x, x.shape
+        return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:]), x.shape
 
-    def backward(self, grad_out, need_input_grad=True):
-        return grad_out.reshape(self._shape)
+    def _bwd(self, shape, g, need_input_grad):
+        return g.reshape(shape)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Splits dim into unflattened_size (the inverse of Flatten)."""
+
+    _native = True
+    _config_keys = ("dim", "unflattened_size")
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        if isinstance(x, Tensor):
+            return x.unflatten(self.dim, self.unflattened_size)
+        return layer_call(self, x)
+
+    def _fwd(self, x):
+        d = self.dim % x.ndim
+        return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:]), x.shape
+
+    def _bwd(self, shape, g, need_input_grad):
+        return g.reshape(shape)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

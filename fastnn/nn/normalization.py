@@ -2,19 +2,23 @@
 import numpy as np
 
 from .. import ops
-from .module import Module
+from .module import Module, layer_call
 from .parameter import Parameter
 
 
 class _BatchNorm(Module):
     """Training: per-channel batch mean and (biased) variance normalize x; running statistics are
     updated as r = (1 - momentum) r + momentum s, with the unbiased variance (momentum=None: the
-    cumulative average, as PyTorch). Eval: the running statistics. y = gamma x_hat + beta."""
+    cumulative average, as PyTorch). Eval: the running statistics. y = gamma x_hat + beta.
 
+    A training batch needs more than one value per channel (as PyTorch): the call is refused before
+    any state changes."""
+
+    _native = True
     _ndims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 dtype=np.float32):
+                 dtype=np.float32, device=None):
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
             raise ValueError(f"num_features: expected a positive int, got {num_features!r}")
@@ -35,6 +39,26 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean._a[...] = 0
+            self.running_var._a[...] = 1
+            self.num_batches_tracked._a[...] = 0
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            self.weight._a[...] = 1
+            self.bias._a[...] = 0
+
+    @staticmethod
+    def _state_shapes(cfg):
+        c = int(cfg["num_features"])
+        out = {"weight": (c,), "bias": (c,)} if cfg.get("affine", True) else {}
+        if cfg.get("track_running_stats", True):
+            out.update(running_mean=(c,), running_var=(c,), num_batches_tracked=())
+        return out
+
     def get_config(self):
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
                 "affine": self.affine, "track_running_stats": self.track_running_stats,
@@ -45,46 +69,58 @@ class _BatchNorm(Module):
             want = " or ".join(f"{d}-D" for d in self._ndims)
             raise ValueError(f"{type(self).__name__}({self.num_features}) got input of shape {x.shape}; "
                              f"expected {want} input with {self.num_features} channels on axis 1")
+        if self.training and x.size // max(x.shape[1], 1) <= 1:
+            raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel when training, "
+                             f"got input of shape {x.shape} (drop or merge a last batch of one sample: "
+                             "DataLoader(drop_last=True), or fit, which merges it)")
 
     def forward(self, x):
-        dtype = self.weight.dtype if self.affine else self._dtype
+        return layer_call(self, x)
+
+    def _fwd(self, x):
+        dtype = self.weight._a.dtype if self.affine else self._dtype
         x = self._input(x, dtype)
         self._check(x)
         C = self.num_features
         y = self._buf("y", x.shape, dtype)
         mean, invstd = self._buf("mean", (C,), dtype), self._buf("invstd", (C,), dtype)
-        w = self.weight.data if self.affine else None
-        b = self.bias.data if self.affine else None
-        self._batch_stats = self.training or not self.track_running_stats
-        if self._batch_stats:
+        w = self.weight._a if self.affine else None
+        b = self.bias._a if self.affine else None
+        rm = self.running_mean._a if self.track_running_stats else None
+        rv = self.running_var._a if self.track_running_stats else None
+        batch_stats = self.training or not self.track_running_stats
+        if batch_stats:
             momentum = self.momentum
             if self.training and self.track_running_stats:
-                self.num_batches_tracked[...] += 1
+                nbt = self.num_batches_tracked._a
+                nbt[...] += 1
                 if momentum is None:
-                    momentum = 1.0 / float(self.num_batches_tracked)
-            ops.batch_norm(x, w, b, self.running_mean if self.training else None,
-                           self.running_var if self.training else None, training=True,
+                    momentum = 1.0 / float(nbt)
+            ops.batch_norm(x, w, b, rm if self.training else None, rv if self.training else None, training=True,
                            momentum=momentum or 0.0, eps=self.eps, out=y, return_stats=True,
                            save_mean=mean, save_invstd=invstd)
         else:
-            ops.batch_norm(x, w, b, self.running_mean, self.running_var, training=False, eps=self.eps,
-                           out=y)
-            mean[...] = self.running_mean
-            np.add(self.running_var, self.eps, out=invstd)
+            ops.batch_norm(x, w, b, rm, rv, training=False, eps=self.eps, out=y)
+            mean[...] = rm
+            np.add(rv, self.eps, out=invstd)
             np.sqrt(invstd, out=invstd)
             np.divide(1, invstd, out=invstd)
-        self._x, self._mean, self._invstd = x, mean, invstd
-        return y
+        return y, (x, mean, invstd, batch_stats)
 
-    def backward(self, grad_out, need_input_grad=True):
-        C, dtype = self.num_features, self._x.dtype
-        gx = self._buf("gx", self._x.shape, dtype) if need_input_grad else None
+    def _bwd(self, ctx, g, need_input_grad):
+        x, mean, invstd, batch_stats = ctx
+        C, dtype = self.num_features, x.dtype
+        if g.dtype != dtype:
+            g = g.astype(dtype)
+        gx = self._buf("gx", x.shape, dtype) if need_input_grad else None
         trainable = self.affine and self.weight.requires_grad
-        gw = self.weight.grad if trainable else self._buf("gw", (C,), dtype)
-        gb = self.bias.grad if trainable else self._buf("gb", (C,), dtype)
-        ops.batch_norm_backward(grad_out, self._x, self.weight.data if self.affine else None, self._mean,
-                                self._invstd, training=self._batch_stats, need_input_grad=need_input_grad,
-                                grad_weight=gw, grad_bias=gb, accumulate=trainable, grad_input=gx)
+        if not trainable and not need_input_grad:
+            return None
+        gw = self.weight._g if trainable else self._buf("gw", (C,), dtype)
+        gb = self.bias._g if trainable else self._buf("gb", (C,), dtype)
+        ops.batch_norm_backward(g, x, self.weight._a if self.affine else None, mean, invstd,
+                                training=batch_stats, need_input_grad=need_input_grad, grad_weight=gw,
+                                grad_bias=gb, accumulate=trainable, grad_input=gx)
         return gx
 
     def extra_repr(self):

@@ -1,42 +1,122 @@
 """Parameters and the arena that holds them.
 
 A model's parameters live in one contiguous buffer per dtype (the arena) and their gradients in a
-second; every ``Parameter.data`` / ``.grad`` is a view into them. The optimizer updates a whole
+second; every parameter's array and gradient are views into them. The optimizer updates a whole
 contiguous range with one fused kernel call, clipping is one reduction over the gradient buffer, and
 zero_grad is one fill. A Parameter lives in one arena at a time: packing a model built from another
-model's layers moves those parameters (values preserved) into the new model's arena.
+model's layers moves those parameters (values preserved) into the new model's arena, and every move
+bumps a global generation counter so optimizers notice and follow their parameters.
 """
+import copy
+
 import numpy as np
 
+from ..autograd import _Handle
+from ..tensor import Tensor, _arr, _sum_to, _wrap
 
-class Parameter:
-    """A trainable array: ``data`` and ``grad`` (NumPy arrays of one shape and dtype),
-    ``requires_grad`` (False: frozen, skipped by backward and the optimizer) and ``kind``
-    ("weight", "bias" or "norm": biases and norm parameters can be exempted from weight decay) and an
-    optional ``regularizer`` (a fastnn.regularizers penalty)."""
+_generation = [0]  # bumped whenever a parameter moves to a new arena
 
-    __slots__ = ("data", "grad", "requires_grad", "kind", "regularizer", "_arena", "_offset")
 
-    def __init__(self, data, requires_grad=True, kind="weight", regularizer=None):
-        data = np.ascontiguousarray(data)
-        if data.dtype not in (np.float32, np.float64):
-            raise TypeError(f"data: expected a float32 or float64 array, got dtype {data.dtype}")
-        self.data = data
-        self.grad = np.zeros_like(data)
+def generation():
+    return _generation[0]
+
+
+class Parameter(Tensor):
+    """A trainable tensor (a leaf that requires grad by default), as torch.nn.Parameter.
+
+    Besides the Tensor API: ``grad`` is a view of the model's gradient arena (zeros after zero_grad,
+    never None while requires_grad; None for a frozen parameter); ``p.data = x`` copies x into the
+    arena; ``kind`` ("weight", "bias" or "norm": biases and norm parameters can be exempted from weight
+    decay) and an optional ``regularizer`` (a fastnn.regularizers penalty the optimizer applies)."""
+
+    __slots__ = ("_g", "_gt", "kind", "regularizer", "_arena", "_offset")
+
+    def __init__(self, data=None, requires_grad=True, kind="weight", regularizer=None):
+        if data is None:
+            data = np.empty(0, np.float32)
+        a = np.ascontiguousarray(_arr(data))  # shares a contiguous array, as torch.nn.Parameter
+        if not a.flags.writeable:
+            a = a.copy()
+        if a.dtype not in (np.float32, np.float64):
+            raise TypeError(f"data: expected a float32 or float64 tensor or array, got dtype {a.dtype}")
+        self._a, self._node, self._grad, self._hooks = a, None, None, None
         self.requires_grad = bool(requires_grad)
+        self._g = np.zeros_like(a)
+        self._gt = None
         self.kind = kind
         self.regularizer = regularizer  # fastnn.regularizers penalty, applied by the optimizer
         self._arena = None
         self._offset = 0
 
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
-    ndim = property(lambda self: self.data.ndim)
+    @property
+    def grad(self):
+        if not self.requires_grad:
+            return None
+        gt = self._gt
+        if gt is None or gt._a is not self._g:
+            gt = self._gt = _wrap(self._g)
+        return gt
+
+    @grad.setter
+    def grad(self, value):
+        if value is None:
+            self._g[...] = 0
+            return
+        v = _arr(value)
+        if v.shape != self._g.shape:
+            raise RuntimeError(f"grad: assigned grad has shape {tuple(v.shape)}, the parameter {tuple(self._a.shape)}")
+        np.copyto(self._g, v, casting="unsafe")
+
+    @property
+    def data(self):
+        return _wrap(self._a)
+
+    @data.setter
+    def data(self, value):
+        """Copy value into the parameter's storage (it stays a view of the model's arena)."""
+        v = _arr(value)
+        if v.shape != self._a.shape:
+            raise ValueError(f"Parameter.data: expected shape {tuple(self._a.shape)}, got {tuple(v.shape)} "
+                             "(a parameter keeps its shape; build a new layer to change it)")
+        if v.dtype.kind not in "fiub":
+            raise TypeError(f"Parameter.data: expected a numeric array, got dtype {v.dtype}")
+        np.copyto(self._a, v, casting="unsafe")
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def _accumulate(self, g):
+        if self._hooks:
+            for h in self._hooks:
+                r = h(_wrap(g))
+                if r is not None:
+                    g = _arr(r)
+        if g.shape != self._g.shape:
+            g = _sum_to(g, self._g)
+        np.add(self._g, g, out=self._g, casting="unsafe")
+
+    def register_hook(self, hook):
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _Handle(self._hooks, hook)
 
     def __repr__(self):
-        return (f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}, kind={self.kind!r}"
-                f"{'' if self.requires_grad else ', frozen'})")
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self._a.copy(), self.requires_grad, self.kind, self.regularizer))
+
+    def __deepcopy__(self, memo):
+        p = Parameter(self._a, self.requires_grad, self.kind, copy.deepcopy(self.regularizer, memo))
+        p._g[...] = self._g
+        memo[id(self)] = p
+        return p
+
+
+def _rebuild_parameter(a, requires_grad, kind, regularizer):
+    return Parameter(a, requires_grad, kind, regularizer)
 
 
 class Arena:
@@ -45,25 +125,26 @@ class Arena:
 
     def __init__(self, params):
         params = list(params)
-        dtypes = {p.dtype for p in params}
+        dtypes = {p._a.dtype for p in params}
         if len(dtypes) > 1:
             raise TypeError(f"parameters: expected one dtype per model, got {sorted(str(d) for d in dtypes)}"
                             " (use model.to(dtype))")
         dtype = dtypes.pop() if dtypes else np.dtype(np.float32)
-        total = sum(p.size for p in params)
+        total = sum(p._a.size for p in params)
         self.data = np.empty(total, dtype)
         self.grad = np.zeros(total, dtype)
         self.slots = []
         off = 0
         for p in params:
-            n = p.size
-            self.data[off:off + n] = p.data.reshape(-1)
-            self.grad[off:off + n] = p.grad.reshape(-1)
-            p.data = self.data[off:off + n].reshape(p.shape)
-            p.grad = self.grad[off:off + n].reshape(p.data.shape)
+            n, shape = p._a.size, p._a.shape
+            self.data[off:off + n] = p._a.reshape(-1)
+            self.grad[off:off + n] = p._g.reshape(-1)
+            p._a = self.data[off:off + n].reshape(shape)
+            p._g = self.grad[off:off + n].reshape(shape)
             p._arena, p._offset = self, off
             self.slots.append((p, off, n))
             off += n
+        _generation[0] += 1
 
     @property
     def dtype(self):
@@ -93,12 +174,24 @@ class ArenaRange:
         runs = []
         for p in self.params:
             if select(p):
-                lo, hi = p._offset, p._offset + p.size
+                lo, hi = p._offset, p._offset + p._a.size
                 if runs and runs[-1][1] == lo:
                     runs[-1][1] = hi
                 else:
                     runs.append([lo, hi])
         return [tuple(r) for r in runs]
+
+
+def in_arena(p):
+    """Whether p's arrays really are views of the arena it names (a deep copy or a rebinding of
+    p._a would break that)."""
+    a = p._arena
+    if a is None:
+        return False
+    n = p._a.size
+    return (n == 0 or (p._a.base is a.data and p._g.base is a.grad
+                       and p._a.__array_interface__["data"][0] == a.data.__array_interface__["data"][0]
+                       + p._offset * a.data.itemsize))
 
 
 def pack(params):
@@ -111,10 +204,10 @@ def pack(params):
             uniq.append(p)
     if uniq:
         a = uniq[0]._arena
-        if a is not None and all(p._arena is a for p in uniq):
-            contiguous = all(uniq[i]._offset + uniq[i].size == uniq[i + 1]._offset
+        if a is not None and all(p._arena is a and in_arena(p) for p in uniq):
+            contiguous = all(uniq[i]._offset + uniq[i]._a.size == uniq[i + 1]._offset
                              for i in range(len(uniq) - 1))
             if contiguous:
-                return ArenaRange(a, uniq[0]._offset, uniq[-1]._offset + uniq[-1].size, uniq)
+                return ArenaRange(a, uniq[0]._offset, uniq[-1]._offset + uniq[-1]._a.size, uniq)
     arena = Arena(uniq)
     return ArenaRange(arena, 0, arena.data.size, uniq)

@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import ops
 from ..nn.module import Module
-from ..nn.parameter import Parameter, pack
+from ..nn.parameter import Parameter, generation, in_arena, pack
+from ..tensor import Tensor
 
 _NO_DECAY_KINDS = ("bias", "norm")
 
@@ -31,9 +32,15 @@ class Optimizer:
     """Base class: ``param_groups`` (a list of dicts: "params" plus the hyperparameters),
     ``add_param_group``, ``zero_grad()``, ``step()``, ``state_dict()`` / ``load_state_dict()``.
 
-    params: a Module, an iterable of Parameters, or an iterable of dicts (parameter groups with their
-    own lr, weight_decay, regularizer, ...). no_decay_bias=True exempts biases and batch-norm / PReLU
-    parameters from weight decay.
+    params: a Module, an iterable of Parameters (or leaf tensors that require grad, as PyTorch), or an
+    iterable of dicts (parameter groups with their own lr, weight_decay, regularizer, ...).
+    no_decay_bias=True exempts biases and batch-norm / PReLU parameters from weight decay.
+
+    Parameters live in their model's arena and are updated by one fused kernel call per contiguous run;
+    if a parameter moves (its layer was put into another model, the model was converted with
+    .to(dtype)), the optimizer notices and follows it, state included. Plain leaf tensors are updated one
+    by one and skipped while their .grad is None, as PyTorch. Every call checks all of its input before
+    it changes anything: a refused step() or load_state_dict() leaves parameters and state untouched.
     """
 
     _state_names = ()  # per-element state arrays, e.g. ("exp_avg", "exp_avg_sq")
@@ -46,15 +53,20 @@ class Optimizer:
         self._steps = {}
         self._range = None
         self._state = {}
+        self._state_buf = {}
+        self._loose_state = {}
         self._plan = None
         self._plan_key = None
+        self._gen = -1
+        self._checked = []
         if isinstance(params, Module):
             params = params.parameters()
-        elif isinstance(params, Parameter):
-            raise TypeError("params: expected an iterable of Parameters or dicts, got a single Parameter")
+        elif isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            "but got a single tensor")
         params = list(params)
         if not params:
-            raise ValueError("params: the optimizer got an empty parameter list")
+            raise ValueError("optimizer got an empty parameter list")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         for g in groups:
             self.add_param_group(g)
@@ -69,27 +81,37 @@ class Optimizer:
             raise TypeError(f"regularizer: expected a fastnn.regularizers penalty, got {type(reg).__name__}")
 
     def add_param_group(self, param_group):
+        """Add a group (checked whole first: on error nothing changes)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group: expected a dict, got {type(param_group).__name__}")
         g = dict(param_group)
         ps = g.get("params")
-        if isinstance(ps, Parameter):
+        if isinstance(ps, Tensor):
             ps = [ps]
         elif isinstance(ps, Module):
-            ps = ps.parameters()
+            ps = list(ps.parameters())
         ps = list(ps) if ps is not None else []
         if not ps:
             raise ValueError("params: a parameter group needs at least one parameter")
         for p in ps:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
             if not isinstance(p, Parameter):
-                raise TypeError(f"params: expected fastnn Parameters, got {type(p).__name__}")
+                if p._node is not None:
+                    raise ValueError("can't optimize a non-leaf Tensor")
+                if p._a.dtype not in (np.float32, np.float64):
+                    raise TypeError(f"params: expected float32 or float64 tensors, got {p._a.dtype}")
         ids = [id(p) for p in ps]
         known = {id(p) for p in self._params}
         if len(set(ids)) != len(ids) or known & set(ids):
-            raise ValueError("params: a parameter was given twice (within or across parameter groups)")
+            raise ValueError("some parameters appear in more than one parameter group")
         unknown = set(g) - set(self.defaults) - {"params", "regularizer", "initial_lr"}
         if unknown:
             raise ValueError(f"param_group: unknown option(s) {sorted(unknown)} for {type(self).__name__}")
+        arena_dtypes = {p._a.dtype for p in self._params + ps if isinstance(p, Parameter)}
+        if len(arena_dtypes) > 1:
+            raise TypeError(f"params: one optimizer drives parameters of one dtype, got {sorted(map(str, arena_dtypes))}"
+                            " (convert the model with .to(dtype))")
         for k, v in self.defaults.items():
             g.setdefault(k, v)
         g.setdefault("regularizer", None)
@@ -102,31 +124,50 @@ class Optimizer:
         self._rebind()
 
     # ---- storage: the parameters' arena and a state arena of the same layout per state name ----
+    def _arena_params(self):
+        return [p for p in self._params if isinstance(p, Parameter)]
+
     def _rebind(self):
-        old_range, old_state = self._range, self._state
-        self._range = pack(self._params)
-        arena = self._range.arena
-        new_state = {}
-        for name in self._state_names:
-            buf = np.zeros_like(arena.data)
-            if old_state.get(name) is not None:  # carry each parameter's state over (repacked model)
-                for p in self._params:
-                    src = old_state[name].get(id(p))
+        old = self._state
+        ap = self._arena_params()
+        self._range = pack(ap) if ap else None
+        new_buf = {}
+        if self._range is not None:
+            arena = self._range.arena
+            for name in self._state_names:
+                buf = np.zeros_like(arena.data)
+                for p in ap:  # carry each parameter's state over (a repacked model)
+                    src = old.get(name, {}).get(id(p))
                     if src is not None:
-                        buf[p._offset:p._offset + p.size] = src.reshape(-1)
-            new_state[name] = buf
-        self._state_buf = new_state
-        self._state = {name: {id(p): buf[p._offset:p._offset + p.size].reshape(p.shape) for p in self._params}
-                       for name, buf in new_state.items()}
+                        buf[p._offset:p._offset + p._a.size] = src.reshape(-1)
+                new_buf[name] = buf
+        self._state_buf = new_buf
+        self._state = {name: {} for name in self._state_names}
+        for name in self._state_names:
+            for p in self._params:
+                if isinstance(p, Parameter):
+                    b = new_buf[name]
+                    self._state[name][id(p)] = b[p._offset:p._offset + p._a.size].reshape(p._a.shape)
+                else:
+                    src = old.get(name, {}).get(id(p))
+                    self._state[name][id(p)] = src if src is not None else np.zeros_like(p._a)
         self._init_state()
         self._plan = None
+        self._gen = generation()
 
     def _init_state(self):
         """Hook: initial values of state arrays (Adagrad's initial accumulator)."""
 
-    def _stale(self):
-        a = self._range.arena
-        return any(p._arena is not a for p in (self._params[0], self._params[-1]))
+    def _follow(self):
+        """Rebind when any parameter moved since the last look (checked only when some arena changed)."""
+        if self._gen == generation():
+            return
+        r = self._range
+        if r is not None and any(p._arena is not r.arena or not in_arena(p) for p in r.params):
+            self._rebind()
+        elif r is None and self._arena_params():
+            self._rebind()
+        self._gen = generation()
 
     def _group_of(self):
         return {id(p): gi for gi, g in enumerate(self.param_groups) for p in g["params"]}
@@ -134,9 +175,11 @@ class Optimizer:
     def _coefficients(self, g, p):
         """(coupled weight decay, decoupled weight decay, l1) for parameter p in group g."""
         wd = g.get("weight_decay", 0.0)
-        if self.no_decay_bias and p.kind in _NO_DECAY_KINDS:
+        kind = getattr(p, "kind", "weight")
+        if self.no_decay_bias and kind in _NO_DECAY_KINDS:
             wd = 0.0
-        reg = p.regularizer if p.regularizer is not None else (g["regularizer"] if p.kind == "weight" else None)
+        preg = getattr(p, "regularizer", None)
+        reg = preg if preg is not None else (g["regularizer"] if kind == "weight" else None)
         l1, l2c = reg.grad_coefficients if reg is not None else (0.0, 0.0)
         if self._decoupled(g):
             return l2c, wd, l1
@@ -147,8 +190,10 @@ class Optimizer:
 
     def _make_plan(self):
         runs = self._runs()
-        arena = self._range.arena
+        arena = self._range.arena if self._range is not None else None
         for r in runs:  # the run's arrays, sliced once per plan rather than every step
+            if "loose" in r:
+                continue
             lo, hi = r["lo"], r["hi"]
             r["views"] = (arena.data[lo:hi], arena.grad[lo:hi], {n: b[lo:hi] for n, b in self._state_buf.items()})
         return runs
@@ -156,43 +201,79 @@ class Optimizer:
     def _runs(self):
         gof = self._group_of()
         runs = []
-        for p in sorted(self._params, key=lambda q: q._offset):
+        for p in sorted(self._arena_params(), key=lambda q: q._offset):
             if not p.requires_grad:
                 continue
             gi = gof[id(p)]
             key = (gi, self._coefficients(self.param_groups[gi], p), self._steps[id(p)])
             if runs and runs[-1]["key"] == key and runs[-1]["hi"] == p._offset:
-                runs[-1]["hi"] += p.size
+                runs[-1]["hi"] += p._a.size
                 runs[-1]["params"].append(p)
             else:
-                runs.append({"key": key, "lo": p._offset, "hi": p._offset + p.size, "params": [p]})
+                runs.append({"key": key, "lo": p._offset, "hi": p._offset + p._a.size, "params": [p]})
+        for p in self._params:
+            if not isinstance(p, Parameter) and p.requires_grad:
+                gi = gof[id(p)]
+                runs.append({"key": (gi, self._coefficients(self.param_groups[gi], p), self._steps[id(p)]),
+                             "params": [p], "loose": p})
         return runs
 
+    def _check_groups(self):
+        """Validate every group whose settings changed since it was last checked (a scheduler or the
+        user may have edited them): a bad value refuses the whole step before any update."""
+        checked = self._checked
+        if len(checked) != len(self.param_groups):
+            checked[:] = [None] * len(self.param_groups)
+        for i, g in enumerate(self.param_groups):
+            sig = tuple(v for k, v in g.items() if k != "params")
+            if checked[i] != sig:
+                self._validate(g)
+                checked[i] = sig
+
     # ---- the public API ----
-    def zero_grad(self, set_to_none=False):
-        """Zero the gradients (one fill over the arena range). set_to_none is accepted for PyTorch
-        compatibility; fastnn gradients are arena views and are always zeroed."""
-        if self._stale():
-            self._rebind()
+    def zero_grad(self, set_to_none=True):
+        """Zero the gradients (one fill over the arena range). Plain tensors get .grad = None
+        (set_to_none=True, PyTorch's default) or zeros."""
+        self._follow()
         r = self._range
-        r.arena.grad[r.lo:r.hi] = 0
+        if r is not None:
+            r.arena.grad[r.lo:r.hi] = 0
+        for p in self._params:
+            if not isinstance(p, Parameter) and p._grad is not None:
+                if set_to_none:
+                    p._grad = None
+                else:
+                    p._grad._a[...] = 0
 
     def step(self, closure=None):
         """One update of every trainable parameter. closure: re-evaluates the model and returns the
         loss (PyTorch's convention); its value is returned."""
-        loss = closure() if closure is not None else None
-        if self._stale():
-            self._rebind()
+        loss = None
+        if closure is not None:
+            from ..autograd import enable_grad
+
+            with enable_grad():
+                loss = closure()
+        self._check_groups()
+        self._follow()
         # what the run layout depends on; rebuilt (cheaply) when any of it changes
-        key = (tuple((p.requires_grad, p.regularizer) for p in self._params),
+        key = (tuple((p.requires_grad, getattr(p, "regularizer", None)) for p in self._params),
                tuple((g.get("weight_decay"), g["regularizer"]) for g in self.param_groups))
         if self._plan is None or self._plan_key != key:
             self._plan, self._plan_key = self._make_plan(), key
         for run in self._plan:
             gi, (cwd, dwd, l1), step = run["key"]
+            t = run.get("loose")
+            if t is not None:
+                if t._grad is None:
+                    continue
+                grad = np.ascontiguousarray(t._grad._a, t._a.dtype)
+                views = (t._a, grad, {n: self._state[n][id(t)] for n in self._state_names})
+            else:
+                views = run["views"]
             step += 1
             run["key"] = (gi, (cwd, dwd, l1), step)
-            data, grad, state = run["views"]
+            data, grad, state = views
             self._update(self.param_groups[gi], data, grad, state, step, cwd, dwd, l1, run)
             for p in run["params"]:
                 self._steps[id(p)] = step
@@ -201,10 +282,40 @@ class Optimizer:
     def _update(self, group, p, g, state, step, cwd, dwd, l1, run):
         raise NotImplementedError
 
+    # ---- exact snapshots (fit's recovery from a non-finite step) ----
+    def _snapshot(self):
+        return ({k: v.copy() for k, v in self._state_buf.items()},
+                {id(p): {n: self._state[n][id(p)].copy() for n in self._state_names}
+                 for p in self._params if not isinstance(p, Parameter)},
+                dict(self._steps), self._extra_snapshot(), [dict(g) for g in self.param_groups])
+
+    def _restore(self, snap):
+        bufs, loose, steps, extra, groups = snap
+        self._follow()
+        for k, v in bufs.items():
+            if k in self._state_buf and self._state_buf[k].shape == v.shape:
+                self._state_buf[k][...] = v
+        for pid, st in loose.items():
+            for n, v in st.items():
+                self._state[n][pid][...] = v
+        self._steps.clear()
+        self._steps.update(steps)
+        self._restore_extra(extra)
+        for g, saved in zip(self.param_groups, groups):
+            g.update({k: v for k, v in saved.items() if k != "params"})
+        self._plan = None
+
+    def _extra_snapshot(self):
+        return None
+
+    def _restore_extra(self, extra):
+        pass
+
     # ---- state ----
     def state_dict(self):
         """PyTorch's layout: {"state": {index: {"step": n, name: array}}, "param_groups": [{..., "params":
         [indices]}]}; arrays are copies."""
+        self._follow()
         index = {id(p): i for i, p in enumerate(self._params)}
         state = {}
         for p in self._params:
@@ -227,46 +338,74 @@ class Optimizer:
     def _load_extra_state(self, p, st):
         pass
 
+    def _check_extra_state(self, i, st):
+        pass
+
     def load_state_dict(self, state_dict):
         """Restore hyperparameters and state (resuming then gives bit-identical results). Everything
         is checked first: a mismatch raises ValueError and changes nothing."""
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("state_dict: expected a dict with exactly the keys 'state' and 'param_groups'")
-        groups = state_dict["param_groups"]
+        groups, states = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not isinstance(states, dict):
+            raise ValueError("state_dict: 'param_groups' must be a list and 'state' a dict")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"state_dict: has {len(groups)} parameter groups, the optimizer {len(self.param_groups)}")
+        new_groups = []
         for g, sg in zip(self.param_groups, groups):
-            if len(sg.get("params", ())) != len(g["params"]):
+            if not isinstance(sg, dict) or len(sg.get("params", ())) != len(g["params"]):
                 raise ValueError("state_dict: a parameter group's size differs from the optimizer's")
             unknown = set(sg) - set(self.defaults) - {"params", "regularizer", "initial_lr"}
             if unknown:
                 raise ValueError(f"state_dict: unknown key(s) {sorted(unknown)} in a parameter group")
+            cand = dict(g)
+            cand.update({k: copy.deepcopy(v) for k, v in sg.items() if k != "params"})
+            try:
+                self._validate(cand)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"state_dict: invalid parameter group: {e}") from None
+            new_groups.append(cand)
         allowed = set(self._state_names) | {"step"} | set(self._extra_state_names())
+        plan = []
         for i, p in enumerate(self._params):
-            st = state_dict["state"].get(i, state_dict["state"].get(str(i)))
+            st = states.get(i, states.get(str(i)))
             if st is None:
                 continue
+            if not isinstance(st, dict):
+                raise ValueError(f"state_dict: state of parameter {i} must be a dict")
             unknown = set(st) - allowed
             if unknown:
                 raise ValueError(f"state_dict: unknown state key(s) {sorted(unknown)} for parameter {i}")
-            for name in self._state_names:
-                if name in st and np.shape(st[name]) != p.shape:
-                    raise ValueError(f"state_dict: state {name!r} of parameter {i} has shape "
-                                     f"{np.shape(st[name])}, expected {p.shape}")
-        for g, sg in zip(self.param_groups, groups):
-            for k, v in sg.items():
-                if k != "params":
-                    g[k] = copy.deepcopy(v)
-        for i, p in enumerate(self._params):
-            st = state_dict["state"].get(i, state_dict["state"].get(str(i)))
-            if st is None:
-                continue
-            self._steps[id(p)] = int(st.get("step", 0))
+            step = st.get("step", 0)
+            try:
+                step = int(np.asarray(getattr(step, "_a", step)).item())
+            except (TypeError, ValueError):
+                raise ValueError(f"state_dict: 'step' of parameter {i} must be an integer, got {step!r}") from None
+            if step < 0:
+                raise ValueError(f"state_dict: 'step' of parameter {i} must be >= 0, got {step}")
+            arrays = {}
             for name in self._state_names:
                 if name in st:
-                    self._state[name][id(p)][...] = st[name]
+                    v = np.asarray(getattr(st[name], "_a", st[name]))
+                    if v.shape != tuple(p._a.shape):
+                        raise ValueError(f"state_dict: state {name!r} of parameter {i} has shape "
+                                         f"{v.shape}, expected {tuple(p._a.shape)}")
+                    if v.dtype.kind not in "fiu":
+                        raise ValueError(f"state_dict: state {name!r} of parameter {i} is not numeric ({v.dtype})")
+                    arrays[name] = v
+            self._check_extra_state(i, st)
+            plan.append((p, step, arrays, st))
+        # everything checked: commit
+        self._follow()
+        for g, cand in zip(self.param_groups, new_groups):
+            g.update({k: v for k, v in cand.items() if k != "params"})
+        for p, step, arrays, st in plan:
+            self._steps[id(p)] = step
+            for name, v in arrays.items():
+                self._state[name][id(p)][...] = v
             self._load_extra_state(p, st)
         self._plan = None
+        self._checked = []
 
     def _extra_state_names(self):
         return ()
@@ -344,7 +483,7 @@ class Adagrad(Optimizer):
     def _init_state(self):
         for g in self.param_groups:
             for p in g["params"]:
-                if self._steps[id(p)] == 0:
+                if self._steps.get(id(p), 0) == 0:
                     self._state["sum"][id(p)][...] = g["initial_accumulator_value"]
 
     def _update(self, g, p, grad, st, step, cwd, dwd, l1, run):
@@ -435,6 +574,13 @@ class NAdam(Optimizer):
         for p in self.param_groups[-1]["params"]:
             mp.setdefault(id(p), 1.0)
 
+    def _extra_snapshot(self):
+        return dict(self._mu_product)
+
+    def _restore_extra(self, extra):
+        self._mu_product.clear()
+        self._mu_product.update(extra)
+
     def _validate(self, g):
         super()._validate(g)
         _check_adam(g)
@@ -447,14 +593,18 @@ class NAdam(Optimizer):
         runs = super()._runs()
         out = []  # parameters in one run must share their mu_product too
         for r in runs:
+            if "loose" in r:
+                r["mu"] = self._mu_product[id(r["loose"])]
+                out.append(r)
+                continue
             cur = None
             for p in r["params"]:
                 mp = self._mu_product[id(p)]
                 if cur is not None and cur["mu"] == mp:
-                    cur["hi"] += p.size
+                    cur["hi"] += p._a.size
                     cur["params"].append(p)
                 else:
-                    cur = {"key": r["key"], "lo": p._offset, "hi": p._offset + p.size, "params": [p], "mu": mp}
+                    cur = {"key": r["key"], "lo": p._offset, "hi": p._offset + p._a.size, "params": [p], "mu": mp}
                     out.append(cur)
         return out
 
@@ -475,6 +625,13 @@ class NAdam(Optimizer):
     def _extra_state_names(self):
         return ("mu_product",)
 
+    def _check_extra_state(self, i, st):
+        if "mu_product" in st:
+            try:
+                float(np.asarray(getattr(st["mu_product"], "_a", st["mu_product"])))
+            except (TypeError, ValueError):
+                raise ValueError(f"state_dict: 'mu_product' of parameter {i} must be a number") from None
+
     def _load_extra_state(self, p, st):
         if "mu_product" in st:
-            self._mu_product[id(p)] = float(st["mu_product"])
+            self._mu_product[id(p)] = float(np.asarray(getattr(st["mu_product"], "_a", st["mu_product"])))

@@ -30,15 +30,17 @@ class Callback:
 
 
 def _snapshot(model):
-    """One arena copy plus the buffers (batch-norm running statistics)."""
-    return model.arena().data.copy(), [b.copy() for _, b in model.named_buffers()]
+    """Copies of every parameter and buffer (batch-norm running statistics), without moving anything."""
+    return [p._a.copy() for p in model.parameters()], [b._a.copy() for b in model.buffers()]
 
 
 def _restore(model, snap):
-    data, bufs = snap
-    model.arena().data[...] = data
-    for (_, b), s in zip(model.named_buffers(), bufs):
-        b[...] = s
+    """Write a snapshot back, exactly (into the parameters' current storage)."""
+    params, bufs = snap
+    for p, v in zip(model.parameters(), params):
+        p._a[...] = v
+    for b, v in zip(model.buffers(), bufs):
+        b._a[...] = v
 
 
 def _mode(mode, monitor):

@@ -1,21 +1,32 @@
-"""fit / evaluate / predict: the Keras-style training loop over fastnn models."""
+"""fit / evaluate / predict: the Keras-style training loop over fastnn models.
+
+Any fastnn model trains: a chain of built-in layers runs the fused array path (explicit forward and
+backward, workspaces reused inside the loop), any other module (a user nn.Module) runs on tensors with
+autograd. Both call the same kernels.
+"""
 import math
 import signal
 import threading
 import time
+import warnings
 
 import numpy as np
 
 from .. import nn, optim, regularizers
 from .._threads import ensure_single_pool
+from ..autograd import no_grad
 from ..data import DataLoader
-from .callbacks import Callback, ProgressBar, _restore, _snapshot
+from ..nn.loss import _Loss
+from ..tensor import Tensor, _arr, _wrap
+from .callbacks import Callback, ModelCheckpoint, ProgressBar, _restore, _snapshot
 from .history import History
 
 _LOSSES = {"cross_entropy": nn.CrossEntropyLoss, "crossentropy": nn.CrossEntropyLoss, "mse": nn.MSELoss,
-           "l1": nn.L1Loss, "bce_with_logits": nn.BCEWithLogitsLoss, "nll": nn.NLLLoss}
+           "l1": nn.L1Loss, "bce_with_logits": nn.BCEWithLogitsLoss, "bce": nn.BCELoss, "nll": nn.NLLLoss,
+           "huber": nn.HuberLoss, "smooth_l1": nn.SmoothL1Loss}
 _OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
                "adagrad": optim.Adagrad, "nadam": optim.NAdam}
+_METRICS = {"accuracy": "accuracy", "acc": "accuracy"}
 
 
 def _loss_fn(loss):
@@ -23,12 +34,44 @@ def _loss_fn(loss):
         if loss.lower() not in _LOSSES:
             raise ValueError(f"loss: unknown name {loss!r}; expected one of {sorted(_LOSSES)} or a loss module")
         return _LOSSES[loss.lower()]()
-    if not (callable(loss) and hasattr(loss, "backward")):
-        raise TypeError(f"loss: expected a fastnn loss (e.g. nn.CrossEntropyLoss()), got {type(loss).__name__}")
+    if isinstance(loss, type) and issubclass(loss, nn.Module):
+        return loss()  # the class itself (nn.CrossEntropyLoss): its default instance
+    if not callable(loss):
+        raise TypeError(f"loss: expected a fastnn loss (e.g. nn.CrossEntropyLoss()), its name, or a callable "
+                        f"loss(outputs, targets) -> tensor, got {type(loss).__name__}")
     return loss
 
 
+def _loss_value(loss_fn, out, yb):
+    """The loss of array outputs as a float (a user's loss callable gets tensors)."""
+    if isinstance(loss_fn, _Loss):
+        return float(loss_fn(out, yb))
+    with no_grad():
+        return float(np.asarray(_arr(loss_fn(_wrap(out), _wrap(np.asarray(yb))))))
+
+
+def _metrics(metrics):
+    out = []
+    for m in metrics or ():
+        if callable(m):
+            out.append(m)
+        elif isinstance(m, str) and m.lower() in _METRICS:
+            out.append(_METRICS[m.lower()])
+        else:
+            raise ValueError(f"metrics: unknown metric {m!r}; expected 'accuracy' (or 'acc') or a callable "
+                             "f(outputs, targets) -> value")
+    return out
+
+
+def _positive_int(v, name):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    return int(v)
+
+
 def _classification(loss_fn):
+    if not isinstance(loss_fn, _Loss):
+        return False
     return isinstance(loss_fn, (nn.CrossEntropyLoss, nn.NLLLoss))
 
 
@@ -38,11 +81,13 @@ def _task(loss_fn):
         return "multiclass"
     if isinstance(loss_fn, nn.BCEWithLogitsLoss):
         return "binary"
+    if isinstance(loss_fn, nn.BCELoss):
+        return "binary_prob"
     return "regression"
 
 
 def _check_arrays(X, y, name="X", yname="y"):
-    X = np.asarray(X)
+    X = np.asarray(_arr(X))
     if X.ndim < 1 or X.shape[0] == 0:
         raise ValueError(f"{name}: empty dataset (shape {X.shape})")
     if X.dtype.kind not in "fiub":
@@ -51,26 +96,57 @@ def _check_arrays(X, y, name="X", yname="y"):
         bad = int(np.argwhere(~np.isfinite(X.reshape(X.shape[0], -1)).all(axis=1))[0, 0])
         raise ValueError(f"{name}: contains NaN or Inf (first at sample {bad})")
     if y is not None:
-        y = np.asarray(y)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"{name}, {yname}: different numbers of samples ({X.shape[0]} and {y.shape[0]})")
+        y = np.asarray(_arr(y))
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"{name}, {yname}: different numbers of samples ({X.shape[0]} and "
+                             f"{y.shape[0] if y.ndim else 'a scalar'})")
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            bad = int(np.argwhere(~np.isfinite(y.reshape(y.shape[0], -1)).all(axis=1))[0, 0])
+            raise ValueError(f"{yname}: contains NaN or Inf (first at sample {bad}); the targets must be finite")
     return X, y
 
 
-def _check_targets(model, X, y, loss_fn, yname="y"):
-    """A dry forward on two samples (eval mode: no state changes) checks the input width (the layer
-    raises) and, for classification, that the labels fit the model's outputs."""
-    was = [m.training for m in model.modules()]
+def _modes(model):
+    return [(m, m.training) for m in model.modules()]
+
+
+def _set_modes(saved):
+    for m, t in saved:
+        m.__dict__["training"] = t
+
+
+def _forward_eval(model, xb):
+    """Outputs of one batch without recording anything (eval mode set by the caller)."""
+    with no_grad():
+        out = model(_wrap(np.asarray(xb)))
+    return out._a if isinstance(out, Tensor) else np.asarray(out)
+
+
+def _dry_run(model, X, who="X"):
+    """A forward on two samples in eval mode (no state changes): the layer raises on a wrong width,
+    with a hint for the common mistake of passing one sample."""
+    saved = _modes(model)
     model.eval()
     try:
-        out = model(X[:2])
+        return _forward_eval(model, X[:2])
+    except (ValueError, RuntimeError) as e:
+        hint = ""
+        if X.ndim == 1:
+            hint = (f" ({who} has shape {X.shape}: a batch of samples is expected; for one sample of "
+                    f"{X.shape[0]} features pass {who}[None] or {who}.reshape(1, -1))")
+        raise type(e)(f"{e}{hint}") from None
     finally:
-        for m, t in zip(model.modules(), was):
-            object.__setattr__(m, "training", t)
+        _set_modes(saved)
+
+
+def _check_targets(model, X, y, loss_fn, yname="y"):
+    """The dry forward checks the input width and, for classification, that the labels fit the model's
+    outputs; for other losses, that targets and outputs have one shape per sample."""
+    out = _dry_run(model, X)
     if _classification(loss_fn):
         if y.dtype.kind not in "iu":
             raise TypeError(f"{yname}: expected integer class labels for {type(loss_fn).__name__}, got dtype {y.dtype}")
-        c = out.shape[-1]
+        c = out.shape[-1] if out.ndim == 2 else out.shape[1]
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= c:
             raise ValueError(f"{yname}: labels must lie in [0, {c}) (the model has {c} outputs), "
@@ -117,66 +193,144 @@ def _metric_values(out, yb, metrics, task):
     for m in metrics:
         if m == "accuracy":
             if task == "multiclass":
-                vals["accuracy"] = float(np.count_nonzero(out.argmax(axis=1) == yb))
-            elif task == "binary":  # per element: logit > 0 vs target > 0.5, averaged over outputs
-                hits = np.count_nonzero((out > 0) == (yb > 0.5))
+                pred = out.argmax(axis=1)
+                vals["accuracy"] = float(np.count_nonzero(pred == yb)) * (out.shape[0] / max(pred.size, 1))
+            elif task in ("binary", "binary_prob"):  # per element, averaged over outputs
+                hits = np.count_nonzero((out > (0 if task == "binary" else 0.5)) == (yb > 0.5))
                 vals["accuracy"] = float(hits) / (out.size / out.shape[0])
         elif callable(m):
             vals[getattr(m, "__name__", "metric")] = float(m(out, yb)) * out.shape[0]
     return vals
 
 
+def _check_batch_size(batch_size):
+    return _positive_int(batch_size, "batch_size")
+
+
 def evaluate(model, X, y, *, loss=None, batch_size=256, metrics=("accuracy",)):
     """Mean loss and metrics over (X, y) in eval mode (the mode is restored afterwards). "accuracy" is
     the argmax match for class labels (also without a loss), the sign of the logit against targets > 0.5
     with BCEWithLogitsLoss, and not computed for regression losses."""
+    batch_size = _check_batch_size(batch_size)
     X, y = _check_arrays(X, y)
+    if y is None:
+        raise ValueError("y: evaluate needs targets")
     loss_fn = _loss_fn(loss) if loss is not None else None
-    was = [m.training for m in model.modules()]
+    metrics = _metrics(metrics)
+    saved = _modes(model)
     model.eval()
     task = _task(loss_fn)
     sums, n = {}, 0
     try:
         for i in range(0, X.shape[0], batch_size):
             xb, yb = X[i:i + batch_size], y[i:i + batch_size]
-            out = model(xb)
+            out = _forward_eval(model, xb)
             k = xb.shape[0]
             if loss_fn is not None:
-                sums["loss"] = sums.get("loss", 0.0) + loss_fn(out, yb) * k
+                sums["loss"] = sums.get("loss", 0.0) + _loss_value(loss_fn, out, yb) * k
             for name, v in _metric_values(out, yb, metrics, task).items():
                 sums[name] = sums.get(name, 0.0) + v
             n += k
     finally:
-        for m, t in zip(model.modules(), was):
-            object.__setattr__(m, "training", t)
+        _set_modes(saved)
     return {k: v / n for k, v in sums.items()}
 
 
 def predict(model, X, *, batch_size=256):
     """Model outputs for X in eval mode, as a new array (the mode is restored afterwards)."""
-    X = np.asarray(X)
+    batch_size = _check_batch_size(batch_size)
+    X = np.asarray(_arr(X))
     if X.ndim < 1 or X.shape[0] == 0:
         raise ValueError(f"X: empty dataset (shape {X.shape})")
-    was = [m.training for m in model.modules()]
+    _dry_run(model, X)
+    saved = _modes(model)
     model.eval()
     try:
-        parts = [model(X[i:i + batch_size]).copy() for i in range(0, X.shape[0], batch_size)]
+        parts = [_forward_eval(model, X[i:i + batch_size]) for i in range(0, X.shape[0], batch_size)]
     finally:
-        for m, t in zip(model.modules(), was):
-            object.__setattr__(m, "training", t)
+        _set_modes(saved)
     return np.concatenate(parts, axis=0)
+
+
+def _has_batchnorm(model):
+    from ..nn.normalization import _BatchNorm
+
+    return any(isinstance(m, _BatchNorm) for m in model.modules())
+
+
+def _validation(X, y, validation_data, validation_split):
+    if validation_data is not None:
+        if validation_split:
+            raise ValueError("validation_data, validation_split: give one or the other")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data: expected a pair (X_val, y_val)")
+        Xv, yv = _check_arrays(*validation_data, name="validation_data[0]", yname="validation_data[1]")
+        return X, y, Xv, yv
+    if validation_split:
+        nv = int(round(X.shape[0] * validation_split))
+        if nv < 1 or nv >= X.shape[0]:
+            raise ValueError(f"validation_split: {validation_split} of {X.shape[0]} samples leaves an empty split")
+        return X[:-nv], y[:-nv], X[-nv:], y[-nv:]
+    return X, y, None, None
+
+
+def _check_callbacks(callbacks, has_val, metrics):
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks: expected fastnn.training callbacks, got {type(cb).__name__}")
+        mon = getattr(cb, "monitor", None)
+        if mon and mon.startswith("val_") and not has_val:
+            raise ValueError(f"{type(cb).__name__}: monitors {mon!r} but fit has no validation data")
+        if isinstance(cb, ModelCheckpoint) and "{val_" in cb.path and not has_val:
+            raise ValueError(f"ModelCheckpoint: its path {cb.path!r} uses a validation value but fit has no "
+                             "validation data")
+
+
+class _Step:
+    """One training step: the fused array chain for built-in models, autograd for the rest."""
+
+    def __init__(self, model, loss_fn, optimizer, clip):
+        self.model, self.loss_fn, self.opt, self.clip = model, loss_fn, optimizer, clip
+        self.native = model._fusable() and isinstance(loss_fn, _Loss)
+
+    def __call__(self, xb, yb):
+        m, lf, opt = self.model, self.loss_fn, self.opt
+        if self.native:
+            out = m(xb)
+            lval = lf(out, yb)
+            if not math.isfinite(lval):
+                return out, lval, False
+            opt.zero_grad()
+            m.backward(lf.backward(), need_input_grad=False)
+        else:
+            o = m(_wrap(xb))
+            loss = lf(o, yb if isinstance(lf, _Loss) else _wrap(yb))
+            if not isinstance(loss, Tensor):
+                raise TypeError(f"loss: the loss function returned {type(loss).__name__}, expected a fastnn tensor")
+            lval = float(loss.item())
+            out = o._a
+            if not math.isfinite(lval):
+                return out, lval, False
+            opt.zero_grad()
+            if loss.requires_grad:
+                loss.backward()
+        if self.clip is not None:
+            nn.utils.clip_grad_norm_(m, self.clip)
+        opt.step()
+        return out, lval, True
 
 
 def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=None, validation_split=0.0,
         scheduler=None, callbacks=(), metrics=("accuracy",), transform=None, clip_grad_norm=None, verbose=1,
         seed=None, shuffle=True, prefetch=None, terminate_on_nan=True):
-    """Train `model` on (X, y) for `epochs` epochs; returns a History.
+    """Train `model` on (X, y) (arrays or tensors) for `epochs` epochs; returns a History.
 
-    loss: a loss module or name ("cross_entropy", "mse", ...); optimizer: a fastnn optimizer or a name
-    ("adam", "sgd", ... with its default settings). validation_data=(X_val, y_val), or
-    validation_split: the last fraction of (X, y), set aside before shuffling (Keras' rule).
+    loss: a loss module (or its class, or a name: "cross_entropy", "mse", ...); optimizer: a fastnn
+    optimizer or a name ("adam", "sgd", ... with its default settings). validation_data=(X_val, y_val),
+    or validation_split: the last fraction of (X, y), set aside before shuffling (Keras' rule).
     scheduler: stepped once per epoch -- ReduceLROnPlateau with the validation loss (training loss
     without validation data) -- or once per batch when its ``per_batch`` attribute is true (OneCycleLR).
+    metrics: "accuracy" (or "acc") and callables f(outputs, targets).
     transform: augmentation applied to each training batch (fastnn.data transforms), fresh every epoch.
     clip_grad_norm: clip the global gradient norm to this value every step. Penalties attached with
     fastnn.regularizers are added to the reported loss. seed: reproducible batches and augmentation.
@@ -185,37 +339,33 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     while handing batches between threads costs a GIL switch per step: digits MLP at batch 32 measured
     636k samples/s inline vs 205k through the thread).
 
-    Safety: every argument is checked before training starts (ValueError naming it); a non-finite loss
-    stops training and restores the parameters of the start of that epoch (terminate_on_nan); Ctrl-C
-    stops after the current step and returns the history so far, the model intact.
+    Batch norm needs more than one sample per batch: when the last batch of an epoch would hold a
+    single sample, fit merges it into the previous batch (said once with verbose).
+
+    Safety: every argument is checked before training starts (ValueError naming it), targets included
+    (NaN or Inf refused); a failure in the very first step restores the model and optimizer and
+    re-raises (the call changes nothing); a non-finite loss stops training and restores, exactly, the
+    parameters, buffers and optimizer state (step counts included) of the last point known to give a
+    finite loss -- the start of the epoch, or of the previous epoch when the epoch's first batch was
+    already non-finite -- with a warning; Ctrl-C stops after the current step and returns the history
+    so far, the model intact.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs: expected a positive int, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+    epochs = _positive_int(epochs, "epochs")
+    batch_size = _check_batch_size(batch_size)
     if not (0.0 <= validation_split < 1.0):
         raise ValueError(f"validation_split: expected a fraction in [0, 1), got {validation_split!r}")
     if clip_grad_norm is not None and not clip_grad_norm > 0:
         raise ValueError(f"clip_grad_norm: expected a positive number, got {clip_grad_norm!r}")
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a fastnn Module, got {type(model).__name__}")
+    if transform is not None and not callable(transform):
+        raise TypeError(f"transform: expected a callable, got {type(transform).__name__}")
     loss_fn = _loss_fn(loss)
+    metrics = _metrics(metrics)
     X, y = _check_arrays(X, y)
     if y is None:
         raise ValueError("y: fit needs targets")
-    if validation_data is not None:
-        if validation_split:
-            raise ValueError("validation_data, validation_split: give one or the other")
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data: expected a pair (X_val, y_val)")
-        Xv, yv = _check_arrays(*validation_data, name="validation_data[0]", yname="validation_data[1]")
-    elif validation_split:
-        nv = int(round(X.shape[0] * validation_split))
-        if nv < 1 or nv >= X.shape[0]:
-            raise ValueError(f"validation_split: {validation_split} of {X.shape[0]} samples leaves an empty split")
-        X, Xv, y, yv = X[:-nv], X[-nv:], y[:-nv], y[-nv:]
-    else:
-        Xv = yv = None
+    X, y, Xv, yv = _validation(X, y, validation_data, validation_split)
     _check_targets(model, X, y, loss_fn)
     if Xv is not None:
         _check_targets(model, Xv, yv, loss_fn, "validation_data[1]")
@@ -229,72 +379,80 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     if not any(id(p) in own for p in model.parameters()):
         raise ValueError("optimizer: it drives none of the model's parameters")
     callbacks = list(callbacks)
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise TypeError(f"callbacks: expected fastnn.training callbacks, got {type(cb).__name__}")
-        mon = getattr(cb, "monitor", None)
-        if mon and mon.startswith("val_") and Xv is None:
-            raise ValueError(f"{type(cb).__name__}: monitors {mon!r} but fit has no validation data")
+    _check_callbacks(callbacks, Xv is not None, metrics)
+    bn = _has_batchnorm(model)
+    if bn and X.shape[0] < 2:
+        raise ValueError(f"X: the model has batch norm, which needs at least 2 training samples, got {X.shape[0]}")
     callbacks.append(ProgressBar(verbose))
     ensure_single_pool()
 
     task = _task(loss_fn)
     regularized = any(p.regularizer is not None for p in model.parameters())
     history = History()
-    trainer = _Trainer(model, optimizer, int(epochs), history)
+    trainer = _Trainer(model, optimizer, epochs, history)
     if prefetch is None:
         prefetch = 2 if transform is not None else 0
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, transform=transform, seed=seed,
-                        prefetch=prefetch)
+                        prefetch=prefetch, merge_single=bn)
+    if bn and verbose and X.shape[0] % batch_size == 1 and len(loader) > 1:
+        print(f"fit: {X.shape[0]} samples leave a last batch of one; it is merged into the previous batch "
+              "(batch norm needs two)", flush=True)
     trainer.n_batches = len(loader)
     per_batch = bool(getattr(scheduler, "per_batch", False))
     plateau = isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau)
+    step = _Step(model, loss_fn, optimizer, clip_grad_norm)
     for cb in callbacks:
         cb.set_context(trainer)
         cb.on_train_begin({})
+    prev = None
     with _Interrupt() as intr:
-        for epoch in range(int(epochs)):
+        for epoch in range(epochs):
             model.train()
-            snap = _snapshot(model), {k: v.copy() for k, v in optimizer._state_buf.items()}
+            snap = _snapshot(model), optimizer._snapshot()
             for cb in callbacks:
                 cb.on_epoch_begin(epoch, {})
             t0 = time.perf_counter()
-            sums, seen, bad = {"loss": 0.0}, 0, False
+            sums, seen, bad, b = {"loss": 0.0}, 0, False, -1
             for b, (xb, yb) in enumerate(loader):
-                out = model(xb)
-                lval = loss_fn(out, yb)
+                try:
+                    out, lval, ok = step(xb, yb)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException:
+                    if epoch == 0 and b == 0:  # the first step failed: the call changes nothing
+                        _restore(model, snap[0])
+                        optimizer._restore(snap[1])
+                    raise
                 if regularized:
                     lval += regularizers.penalty(model)
-                if terminate_on_nan and not math.isfinite(lval):
+                if terminate_on_nan and (not ok or not math.isfinite(lval)):
                     bad = True
                     break
-                optimizer.zero_grad()
-                model.backward(loss_fn.backward(), need_input_grad=False)
-                if clip_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(model, clip_grad_norm)
-                optimizer.step()
-                if per_batch and scheduler is not None:
-                    scheduler.step()
                 k = xb.shape[0]
                 seen += k
                 sums["loss"] += lval * k
                 for name, v in _metric_values(out, yb, metrics, task).items():
                     sums[name] = sums.get(name, 0.0) + v
+                if per_batch and scheduler is not None:
+                    scheduler.step()
                 for cb in callbacks:
                     cb.on_batch_end(b, {"loss": sums["loss"] / seen, "samples": seen})
                 if intr.hit:
                     break
             if bad:
-                (model_snap, opt_snap) = snap
-                _restore(model, model_snap)
-                for k2, v in opt_snap.items():
-                    optimizer._state_buf[k2][...] = v
+                good = prev if (b == 0 and prev is not None) else snap
+                _restore(model, good[0])
+                optimizer._restore(good[1])
                 history.terminated_on_nan = True
+                which = "the previous epoch" if good is prev else "that epoch"
+                msg = (f"fit: non-finite loss at epoch {epoch + 1}, batch {b + 1}: training stopped and the "
+                       f"parameters and optimizer state of the start of {which} restored (lower the learning "
+                       "rate, or clip gradients)")
+                warnings.warn(msg, RuntimeWarning, stacklevel=2)
                 if verbose:
-                    print(f"\nfit: non-finite loss at epoch {epoch + 1}, batch {b + 1}: training stopped and the "
-                          "parameters of the start of that epoch restored (lower the learning rate, or clip "
-                          "gradients)", flush=True)
+                    print("\n" + msg, flush=True)
                 break
+            prev = snap
             secs = time.perf_counter() - t0
             logs = {"epoch": epoch + 1}
             logs.update({k: v / max(seen, 1) for k, v in sums.items()})

@@ -37,14 +37,15 @@ def check_module(m, x, reset=None):
         num.flat[i] = (fp - fm) / (2 * h)
     assert_grad_close(gx, num)
     for name, p in m.named_parameters():
-        num = np.zeros_like(p.data)
-        for i in range(p.size):
-            old = p.data.flat[i]
-            p.data.flat[i] = old + h
+        a = p.data.numpy()
+        num = np.zeros_like(a)
+        for i in range(a.size):
+            old = a.flat[i]
+            a.flat[i] = old + h
             fp = f()
-            p.data.flat[i] = old - h
+            a.flat[i] = old - h
             fm = f()
-            p.data.flat[i] = old
+            a.flat[i] = old
             num.flat[i] = (fp - fm) / (2 * h)
         assert_grad_close(p.grad, num), name
 

@@ -110,13 +110,29 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
 
 
-def test_custom_module_refused_clearly(tmp_path):
+class Doubler(nn.Module):
+    def forward(self, x):
+        return 2 * x
+
+
+def test_custom_module_pickled_only_when_asked(tmp_path):
+    """A model with a custom class is pickled (torch.save's behaviour) and loads only with
+    weights_only=False; one that cannot be pickled is refused clearly."""
+    m = nn.Sequential(nn.Linear(2, 2), Doubler())
+    fastnn.save(m, tmp_path / "x.pt")
+    with pytest.raises(ValueError, match="weights_only=False"):
+        fastnn.load(tmp_path / "x.pt")
+    m2 = fastnn.load(tmp_path / "x.pt", weights_only=False)
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_array_equal(m2(x), m(x))
+
     class Mine(nn.Module):
         def forward(self, x):
             return x
 
-    with pytest.raises(TypeError, match="cannot save its architecture"):
-        fastnn.save(nn.Sequential(nn.Linear(2, 2), Mine()), tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="cannot save its architecture.*state_dict"):
+        fastnn.save(nn.Sequential(nn.Linear(2, 2), Mine()), tmp_path / "y.npz")
+    assert not (tmp_path / "y.npz").exists()
 
 
 def test_transfer_learning_from_a_saved_model(tmp_path):
@@ -125,7 +141,7 @@ def test_transfer_learning_from_a_saved_model(tmp_path):
     base = fastnn.load(tmp_path / "base.npz")
     new = nn.Sequential(*base[:6], nn.Linear(8, 2))
     new[:6].freeze()
-    frozen = [p.data.copy() for p in new[:6].parameters()]
+    frozen = [p.data.clone() for p in new[:6].parameters()]
     opt = optim.Adam(new, lr=1e-2)
     lf = nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)
