@@ -9,6 +9,7 @@ import os
 from ._ext import _runtime
 
 _controller = None
+_forked = [False]  # in a process forked from one that had started fastnn's OpenMP team
 
 
 def default_num_threads():
@@ -74,6 +75,8 @@ class set_num_threads:
             raise TypeError(f"n: expected an int >= 1, got {type(n).__name__}")
         if n < 1:
             raise ValueError(f"n: expected an int >= 1, got {n}")
+        if _forked[0]:
+            n = 1  # GNU OpenMP's thread pool does not survive fork: kernels stay serial in this process
         self.n = n
         self.previous = get_num_threads()
         _runtime.set_kernel_threads(n)
@@ -90,6 +93,17 @@ class set_num_threads:
     def __repr__(self):
         return f"set_num_threads({self.n})"
 
+
+def _after_fork_in_child():
+    """A forked child (multiprocessing, DataLoader workers, joblib) inherits libgomp's thread pool without
+    its threads: any parallel region would wait for them forever. The child runs serial kernels."""
+    _forked[0] = True
+    _runtime.set_kernel_threads(1)
+    _runtime.set_thread_local_threads(0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _runtime.set_kernel_threads(default_num_threads())
 _limit_blas(default_num_threads())

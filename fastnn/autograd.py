@@ -25,6 +25,7 @@ __all__ = ["Node", "Function", "no_grad", "enable_grad", "set_grad_enabled", "in
 
 class _Mode(threading.local):
     enabled = True
+    capture = None  # {id(tensor or node): [grads]} while autograd.grad runs (nothing is accumulated)
 
 
 _mode = _Mode()
@@ -220,6 +221,7 @@ def _run(roots, grads, retain_graph, capture=None):
         order = _topo(hub)[1:]
     for r, g in zip(roots, grads):
         r.g = g if r.g is None else r.g + g
+    prev_capture, _mode.capture = _mode.capture, capture
     try:
         for n in order:
             g = n.g
@@ -256,6 +258,8 @@ def _run(roots, grads, retain_graph, capture=None):
         for n in order:  # leave no half-propagated gradient behind on the graph
             n.g = None
         raise
+    finally:
+        _mode.capture = prev_capture
 
 
 def _root_grad(t, grad):
@@ -461,9 +465,9 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
                 old = flat[i]
                 with no_grad():
                     flat[i] = old + eps
-                    fp = np.asarray(outputs()[k]._a, np.float64)
+                    fp = np.array(outputs()[k]._a, np.float64, copy=True)
                     flat[i] = old - eps
-                    fm = np.asarray(outputs()[k]._a, np.float64)
+                    fm = np.array(outputs()[k]._a, np.float64, copy=True)
                     flat[i] = old
                 nf[i] = np.sum(w * (fp - fm)) / (2 * eps)
             if not np.allclose(ana, num, atol=atol, rtol=rtol):

@@ -20,6 +20,7 @@ import numpy as np
 from . import autograd as _ag
 from . import ops
 from ._random import default_generator, numpy_rng
+from ._workspace import shared as _shared
 from .autograd import Node, _mode, edge
 
 _F32, _F64, _I64, _BOOL = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)
@@ -313,6 +314,8 @@ def _neg_bwd(ctx, g, edges):
 
 def _matmul_bwd(ctx, g, edges):
     a, b = ctx
+    if a.ndim == 1 and b.ndim == 1:  # dot product
+        return (g * b if edges[0] is not None else None), (g * a if edges[1] is not None else None)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
     g2 = g
@@ -578,7 +581,7 @@ def _softmax_bwd(ctx, g, edges):
 
 def _kernel_act_bwd(ctx, g, edges):
     b, v, args = ctx
-    return (b(np.ascontiguousarray(g, v.dtype), v, *args),)
+    return (b(np.ascontiguousarray(g, v.dtype), v, *args, out=_shared.get(b, v.shape, v.dtype)),)
 
 
 def _einsum_bwd(ctx, g, edges):
@@ -661,13 +664,18 @@ _KERNEL_ACT = {
 }
 
 
-def _kernel_act(x, name, args=()):
-    f, b, from_out = _KERNEL_ACT[name]
+def kernel_act(x, f, b, args=(), from_output=False):
+    """y = f(x, *args) through a fastnn kernel (into a shared workspace), backward b(g, x or y, *args)."""
     a = x._a
     if a.dtype not in (_F32, _F64):
         a = a.astype(_default_float[0])
-    y = f(a, *args)
-    return _out(y, _kernel_act_bwd, (b, y if from_out else a, args), x)
+    y = f(a, *args, out=_shared.get(f, a.shape, a.dtype))
+    return _out(y, _kernel_act_bwd, (b, y if from_output else a, args), x)
+
+
+def _kernel_act(x, name, args=()):
+    f, b, from_out = _KERNEL_ACT[name]
+    return kernel_act(x, f, b, args, from_out)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -852,8 +860,7 @@ class Tensor:
 
     def __repr__(self):
         a = self._a
-        body = np.array2string(a, separator=", ", precision=4, prefix="tensor(",
-                               floatmode="maxprec_equal" if a.dtype.kind == "f" else "maxprec")
+        body = np.array2string(a, separator=", ", prefix="tensor(", formatter=_float_format(a))
         extra = []
         if a.dtype not in (_default_float[0], _I64, _BOOL) or a.size == 0:
             extra.append(f"dtype=fastnn.{a.dtype}")
@@ -1306,8 +1313,8 @@ class Tensor:
 
     # ---- comparisons and logic (no gradient) ----
     def _cmp(self, other, f):
-        if other is None:
-            return _wrap(np.zeros(self._a.shape, np.bool_))
+        if other is None:  # torch: t == None is False, t != None is True
+            return f is np.not_equal
         if isinstance(other, Tensor):
             b = other._a
         elif isinstance(other, (list, tuple)):
@@ -1706,10 +1713,13 @@ class Tensor:
         return self.transpose(0, 1) if self._a.ndim == 2 else self
 
     def movedim(self, source, destination):
-        a = self._a
-        y = np.moveaxis(a, source, destination)
-        perm = np.moveaxis(np.arange(a.ndim), source, destination)
-        return _out(y, _permute_bwd, tuple(_bint(p) for p in perm), self)
+        nd = self._a.ndim
+        src = [s % nd for s in (source if isinstance(source, (tuple, list)) else [source])]
+        dst = [d % nd for d in (destination if isinstance(destination, (tuple, list)) else [destination])]
+        order = [i for i in range(nd) if i not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
+        return self.permute(*order)
 
     def expand(self, *sizes):
         sizes = _size_args(sizes)
@@ -1897,6 +1907,19 @@ def _scatter_src(s, idx, d, shape):
     sv = s._a[tuple(_bslice(0, q) for q in idx.shape)]
     np.put_along_axis(vals, idx, sv, axis=d)
     return _out(vals, _scatter_src_bwd, (idx, d, s._a.shape), s)
+
+
+def _float_format(a):
+    """PyTorch's float printing: "1., 2." for whole numbers, 4 decimals, scientific for extreme ranges."""
+    if a.dtype.kind != "f" or a.size == 0:
+        return None
+    fin = a[np.isfinite(a)]
+    if fin.size and np.all(fin == np.round(fin)) and np.abs(fin).max() < 1e8:
+        return {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
+    nz = np.abs(fin[fin != 0])
+    if nz.size and (nz.max() >= 1e8 or nz.min() < 1e-4):
+        return {"float_kind": lambda v: f"{v:.4e}"}
+    return {"float_kind": lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)}
 
 
 def _shp(a):

@@ -9,7 +9,8 @@ import numpy as np
 from .. import ops
 from .._random import default_generator, stream_seed
 from ..autograd import Node, _mode, edge
-from ..tensor import Tensor, _arr, _kernel_act_bwd, _out, _softmax, _sum_to, _wrap, as_tensor
+from .._workspace import shared as _shared
+from ..tensor import Tensor, _arr, _out, _softmax, _wrap, as_tensor, kernel_act
 
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh",
@@ -32,10 +33,7 @@ def _float_arr(a):
 
 def _act(x, f, b, args=(), from_output=False):
     """y = f(x, *args) through a kernel; backward b(g, x or y, *args)."""
-    x = _t(x)
-    a = _float_arr(x._a)
-    y = f(a, *args)
-    return _out(y, _kernel_act_bwd, (b, y if from_output else a, args), x)
+    return kernel_act(_t(x), f, b, args, from_output)
 
 
 # ---- activations ----
@@ -75,12 +73,12 @@ def softplus(input, beta=1.0, threshold=20.0):
     return _act(input, ops.softplus, ops.softplus_backward, (float(beta), float(threshold)))
 
 
-def _gelu_f(x, approximate):
-    return ops.gelu(x, approximate=approximate)
+def _gelu_f(x, approximate, out=None):
+    return ops.gelu(x, approximate=approximate, out=out)
 
 
-def _gelu_b(g, x, approximate):
-    return ops.gelu_backward(g, x, approximate=approximate)
+def _gelu_b(g, x, approximate, out=None):
+    return ops.gelu_backward(g, x, approximate=approximate, out=out)
 
 
 def gelu(input, approximate="none"):
@@ -175,8 +173,11 @@ def _linear_bwd(ctx, g, edges):
     g = np.ascontiguousarray(g, x.dtype)
     need_x, need_w = edges[0] is not None, edges[1] is not None
     need_b = has_b and edges[2] is not None
-    gx, gw, gb = ops.linear_backward(g, x, w, need_input_grad=need_x, need_weight_grad=need_w,
-                                     need_bias_grad=need_b)
+    gx, gw, gb = ops.linear_backward(
+        g, x, w, need_input_grad=need_x, need_weight_grad=need_w, need_bias_grad=need_b,
+        grad_input=_shared.get("linear.gx", x.shape, x.dtype) if need_x else None,
+        grad_weight=_shared.get("linear.gw", w.shape, w.dtype) if need_w else None,
+        grad_bias=_shared.get("linear.gb", (w.shape[0],), w.dtype) if need_b else None)
     return (gx, gw, gb) if has_b else (gx, gw)
 
 
@@ -184,11 +185,15 @@ def linear(input, weight, bias=None):
     """y = input @ weight.T + bias (weight (out, in), as PyTorch), through the fused GEMM kernel."""
     x, w = _t(input), _t(weight)
     a = x._a if x._a.dtype == w._a.dtype else x._a.astype(w._a.dtype)
+    if a.ndim < 1 or w._a.ndim != 2 or a.shape[-1] != w._a.shape[1]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape))} and "
+                           f"{w._a.shape[1]}x{w._a.shape[0]})")
+    out = _shared.get("linear.y", a.shape[:-1] + (w._a.shape[0],), a.dtype)
     if bias is not None:
         b = _t(bias)
-        y = ops.linear(a, w._a, b._a)
+        y = ops.linear(a, w._a, b._a, out=out)
         return _out(y, _linear_bwd, (a, w._a, True), x, w, b)
-    y = ops.linear(a, w._a)
+    y = ops.linear(a, w._a, out=out)
     return _out(y, _linear_bwd, (a, w._a, False), x, w)
 
 

@@ -100,12 +100,14 @@ class _Loss(Module):
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
 
-def _class_targets(t, n, c, who, ignore_index=None):
+def _class_targets(t, n, c, who, ignore_index=None, check_range=True):
     t = np.asarray(t)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{who}: expected integer class indices as target (dtype int64), got dtype {t.dtype}")
     if t.shape != (n,):
         raise ValueError(f"{who}: expected a target of shape ({n},), got {t.shape}")
+    if not check_range:
+        return t
     valid = t != ignore_index if ignore_index is not None else None
     tv = t if valid is None else t[valid]
     if tv.size and (tv.min() < 0 or tv.max() >= c):
@@ -160,17 +162,24 @@ class CrossEntropyLoss(_Loss):
             return _soft_ce(self, out, target, need_grad)
         rows, t, shape = _to_rows(out, target)
         n, c = rows.shape
-        _class_targets(t, n, c, "CrossEntropyLoss", self.ignore_index)
-        if self.weight is None and not (t == self.ignore_index).any():
+        t = _class_targets(t, n, c, "CrossEntropyLoss", check_range=False)
+        if self.weight is None:
             g = self._buf("g", rows.shape, rows.dtype) if need_grad else None
-            loss = ops.cross_entropy(rows, t, reduction=self.reduction, label_smoothing=self.label_smoothing,
-                                     grad=g) if g is not None else \
-                ops.cross_entropy(rows, t, reduction=self.reduction, label_smoothing=self.label_smoothing)
-            if g is not None:
-                loss = loss[0]
-            if shape is not None and self.reduction == "none":
-                loss = loss.reshape((shape[0],) + shape[2:])
-            return loss, (_from_rows(g, shape) if g is not None else None)
+            try:  # the fused kernel (its binding checks every index: an ignored one sends us below)
+                loss = ops.cross_entropy(rows, t, reduction=self.reduction, label_smoothing=self.label_smoothing,
+                                         grad=g) if g is not None else \
+                    ops.cross_entropy(rows, t, reduction=self.reduction, label_smoothing=self.label_smoothing)
+            except ValueError:
+                if not (t == self.ignore_index).any():
+                    _class_targets(t, n, c, "CrossEntropyLoss")
+                    raise
+            else:
+                if g is not None:
+                    loss = loss[0]
+                if shape is not None and self.reduction == "none":
+                    loss = loss.reshape((shape[0],) + shape[2:])
+                return loss, (_from_rows(g, shape) if g is not None else None)
+        _class_targets(t, n, c, "CrossEntropyLoss", self.ignore_index)
         loss, g = _weighted_ce(rows, t, self.weight, self.ignore_index, self.label_smoothing, self.reduction,
                                need_grad)
         if shape is not None and self.reduction == "none":

@@ -16,31 +16,17 @@ per-layer workspaces that are reused only when nobody outside the engine holds t
 count says so): whatever a call returns stays yours, and a steady training step allocates no arrays.
 """
 import copy
-import sys
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from .._workspace import Workspace
 from ..autograd import Node, _Handle, _mode, edge
 from ..tensor import Tensor, _arr, _check_device, _dtype, _wrap
-from .parameter import Parameter, pack
+from .parameter import Parameter, hooked, pack
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-_MAX_WORKSPACES = 48   # (key, shape, dtype) entries per module before the pool is reset
-_POOL = 4              # arrays kept per entry (a module called several times per step needs several)
-_getrefcount = sys.getrefcount
 _NOCTX = object()  # no array-mode forward yet (a None context is legitimate: Identity, eval Dropout)
-
-
-def _probe_free_refcount():
-    """The reference count of an array held only by a pool list, measured in the exact code shape
-    Module._buf uses (interpreters differ in how they count the loop variable and the call)."""
-    lst = [np.empty(1)]
-    for a in lst:
-        return _getrefcount(a)
-
-
-_FREE = _probe_free_refcount()
 
 
 class StateDictError(KeyError):
@@ -52,12 +38,40 @@ class StateDictError(KeyError):
 
 def _layer_bwd(ctx, g, edges):
     m, c = ctx
-    return (m._bwd(c, g, edges[0] is not None),)
+    if _mode.capture is None and not hooked[0]:
+        return (m._bwd(c, g, edges[0] is not None),)
+    return (_redirected(m, lambda: m._bwd(c, g, edges[0] is not None)),)
 
 
 def _handwritten_bwd(ctx, g, edges):
     m = ctx
-    return (m.backward(g),)
+    if _mode.capture is None and not hooked[0]:
+        return (m.backward(g),)
+    return (_redirected(m, lambda: m.backward(g)),)
+
+
+def _redirected(m, run):
+    """Run a layer's backward with its parameters' gradients going to fresh arrays, then hand those to
+    autograd.grad's capture (nothing accumulated) or through the parameters' hooks into .grad."""
+    cap = _mode.capture
+    params = [p for p in m._param_list() if p.requires_grad and (cap is not None or p._hooks)]
+    saved = [p._g for p in params]
+    for p in params:
+        p._g = np.zeros_like(p._g)
+    try:
+        gx = run()
+    finally:
+        fresh = [p._g for p in params]
+        for p, old in zip(params, saved):
+            p._g = old
+    for p, gp in zip(params, fresh):
+        if cap is not None:
+            slot = cap.get(id(p))
+            if slot is not None:
+                slot.append(gp)
+        else:
+            p._accumulate(gp)
+    return gx
 
 
 def layer_call(m, x):
@@ -102,7 +116,7 @@ class Module:
         d["_parameters"] = OrderedDict()
         d["_buffers"] = OrderedDict()
         d["_non_persistent"] = set()
-        d["_ws"] = {}
+        d["_ws"] = Workspace()
         d["_ctx"] = _NOCTX
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
@@ -283,22 +297,8 @@ class Module:
 
     # ---- workspaces ----
     def _buf(self, key, shape, dtype):
-        """An array for (key, shape, dtype) that nobody outside this module's pool holds: reused from the
-        pool when its reference count shows it is free, else allocated (and pooled, up to _POOL)."""
-        ws = self._ws
-        k = (key, shape, dtype)
-        lst = ws.get(k)
-        if lst is None:
-            if len(ws) >= _MAX_WORKSPACES:
-                ws.clear()
-            lst = ws[k] = []
-        for a in lst:
-            if _getrefcount(a) == _FREE:
-                return a
-        a = np.empty(shape, dtype)
-        if len(lst) < _POOL:
-            lst.append(a)
-        return a
+        """An array for (key, shape, dtype) that nobody outside this module's workspace holds."""
+        return self._ws.get(key, shape, dtype)
 
     def _input(self, x, dtype):
         """x as an array of `dtype`: converted once into a workspace (ints and other floats), else a
@@ -319,7 +319,7 @@ class Module:
 
     def __getstate__(self):
         d = dict(self.__dict__)
-        d["_ws"], d["_ctx"] = {}, _NOCTX
+        d["_ws"], d["_ctx"] = Workspace(), _NOCTX
         return d
 
     def __deepcopy__(self, memo):
@@ -346,7 +346,7 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for k, v in (("_ws", {}), ("_ctx", _NOCTX), ("_forward_hooks", OrderedDict()),
+        for k, v in (("_ws", Workspace()), ("_ctx", _NOCTX), ("_forward_hooks", OrderedDict()),
                      ("_forward_pre_hooks", OrderedDict()), ("_non_persistent", set())):
             self.__dict__.setdefault(k, v)
 
@@ -848,8 +848,13 @@ class ModuleList(Module):
             self.extend(modules)
 
     def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return ModuleList(list(self._modules.values())[idx])
+        if isinstance(idx, slice):  # `for layer in self.layers[:-1]` runs every forward: build it directly
+            new = ModuleList()
+            mods = new.__dict__["_modules"]
+            for i, m in enumerate(list(self._modules.values())[idx]):
+                mods[str(i)] = m
+                new.__dict__[str(i)] = m
+            return new
         return list(self._modules.values())[idx]
 
     def __setitem__(self, idx, module):

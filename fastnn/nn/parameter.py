@@ -15,6 +15,7 @@ from ..autograd import _Handle
 from ..tensor import Tensor, _arr, _sum_to, _wrap
 
 _generation = [0]  # bumped whenever a parameter moves to a new arena
+hooked = [0]       # parameters that ever had a gradient hook (layer backward then routes through them)
 
 
 def generation():
@@ -97,6 +98,7 @@ class Parameter(Tensor):
         np.add(self._g, g, out=self._g, casting="unsafe")
 
     def register_hook(self, hook):
+        hooked[0] += 1
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
