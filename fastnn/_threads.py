@@ -46,9 +46,27 @@ def _limit_blas(n):
     if lib is not None:
         lib.set_num_threads(1)
         _blas.set_split(True)
+        _blas.set_pin(*_openblas_thread_functions(lib))
     else:
         _controller.limit(limits=n, user_api="blas")
         _blas.set_split(False)
+        _blas.set_pin(0, 0)
+
+
+def _openblas_thread_functions(lib):
+    """Addresses of scipy's OpenBLAS get/set_num_threads (pthreads builds), so every product can re-pin
+    it to one thread whatever a caller's threadpool_limits did; (0, 0) when they cannot be found."""
+    import ctypes
+
+    try:
+        if getattr(lib, "threading_layer", None) != "pthreads":
+            return 0, 0
+        prefix, suffix = lib._find_affixes()
+        get = getattr(lib.dynlib, f"{prefix}openblas_get_num_threads{suffix}")
+        put = getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}")
+        return ctypes.cast(get, ctypes.c_void_p).value or 0, ctypes.cast(put, ctypes.c_void_p).value or 0
+    except (AttributeError, TypeError, ValueError):
+        return 0, 0
 
 
 def ensure_single_pool():

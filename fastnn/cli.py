@@ -55,25 +55,47 @@ def cmd_demo(args):
     return 0 if res["accuracy"] >= 0.9 else 1
 
 
+def _positive(v):
+    try:
+        n = int(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v!r}")
+    return n
+
+
+def _thread_counts(v):
+    parts = v.split(",")
+    for p in parts:
+        _positive(p.strip())
+    return v
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="fastnn", description="fastnn: fast CPU neural-network training")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("info", help="what this build can do (OpenMP, SIMD, BLAS, threads)")
     d = sub.add_parser("demo", help="train the course's default network on the digits data")
-    d.add_argument("--epochs", type=int, default=40)
-    d.add_argument("--batch-size", type=int, default=32)
+    d.add_argument("--epochs", type=_positive, default=40)
+    d.add_argument("--batch-size", type=_positive, default=32)
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--plot", default="fastnn-demo-curves.png", help="learning-curve PNG path")
     d.add_argument("--no-plot", action="store_true")
     b = sub.add_parser("bench", help="time the kernels against NumPy and PyTorch")
     b.add_argument("--sizes", nargs="+", default=["64K", "1M", "16M"], choices=["64K", "1M", "16M"])
-    b.add_argument("--threads", default=None, help="comma-separated thread counts (default: 1 and all)")
+    b.add_argument("--threads", type=_thread_counts, default=None,
+                   help="comma-separated thread counts (default: 1 and all)")
     b.add_argument("--only", nargs="+", default=None, help="ops whose name contains one of these")
     b.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    b.add_argument("--reps", type=int, default=None)
+    b.add_argument("--reps", type=_positive, default=None)
     b.add_argument("--json", default="fastnn-bench.json", help="where to write the JSON results")
     args = p.parse_args(argv)
-    return {"info": cmd_info, "bench": cmd_bench, "demo": cmd_demo}[args.cmd](args)
+    try:
+        return {"info": cmd_info, "bench": cmd_bench, "demo": cmd_demo}[args.cmd](args)
+    except (ValueError, TypeError) as e:  # a bad option value: one line, no traceback
+        print(f"fastnn {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
 
 
 def _entry():

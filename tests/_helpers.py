@@ -58,3 +58,56 @@ def run_python(code, timeout=120):
     with tempfile.TemporaryDirectory() as d:
         return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
                               text=True, timeout=timeout, cwd=d)
+
+
+def state_snapshot(model=None, optimizer=None, grads=True):
+    """Everything a failing call must leave untouched: parameter values (and gradients), buffers, modes,
+    and the optimizer's hyperparameters, state arrays and step counts (all copied)."""
+    import copy
+
+    snap = {}
+    if model is not None:
+        snap["params"] = [(n, p._a.copy()) + ((p._g.copy(),) if grads else ()) + (p.requires_grad,)
+                          for n, p in model.named_parameters()]
+        snap["buffers"] = [(n, b._a.copy()) for n, b in model.named_buffers()]
+        snap["modes"] = [(n, m.training) for n, m in model.named_modules()]
+        snap["structure"] = repr(model)
+    if optimizer is not None:
+        snap["opt"] = copy.deepcopy(optimizer.state_dict())
+        snap["steps"] = dict(optimizer._steps)
+    return snap
+
+
+def assert_nothing_changed(before, after):
+    """The two snapshots are identical, bit for bit."""
+    assert before.keys() == after.keys()
+    for key in before:
+        a, b = before[key], after[key]
+        if key in ("params", "buffers"):
+            assert len(a) == len(b), key
+            for x, y in zip(a, b):
+                assert x[0] == y[0]
+                for u, v in zip(x[1:], y[1:]):
+                    if isinstance(u, np.ndarray):
+                        np.testing.assert_array_equal(u, v, err_msg=f"{key} {x[0]} changed")
+                    else:
+                        assert u == v, f"{key} {x[0]} changed"
+        elif key == "opt":
+            _same_tree(a, b, "optimizer state")
+        else:
+            assert a == b, f"{key} changed"
+
+
+def _same_tree(a, b, where):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            _same_tree(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (u, v) in enumerate(zip(a, b)):
+            _same_tree(u, v, f"{where}[{i}]")
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=f"{where} changed")
+    else:
+        assert a == b or (a != a and b != b), f"{where} changed: {a!r} -> {b!r}"

@@ -20,6 +20,14 @@ cdef int INT_MAX = 2147483647
 # split over fastnn's own OpenMP team; else the BLAS library threads them itself.
 cdef bint _split = False
 
+# OpenBLAS's own get/set thread-count functions (found by fastnn._threads): a caller's
+# threadpool_limits may re-thread scipy's BLAS at any time, and each of fastnn's GEMM threads would
+# then start a BLAS team (oversubscribed, and no longer bitwise reproducible). Every product re-pins.
+ctypedef int (*_get_fn)() noexcept nogil
+ctypedef void (*_set_fn)(int) noexcept nogil
+cdef _get_fn _bl_get = NULL
+cdef _set_fn _bl_set = NULL
+
 
 def set_split(bint on):
     global _split
@@ -30,9 +38,18 @@ def get_split():
     return _split
 
 
+def set_pin(size_t get_ptr, size_t set_ptr):
+    """The addresses of OpenBLAS's get/set_num_threads for scipy's BLAS (0, 0: none known)."""
+    global _bl_get, _bl_set
+    _bl_get = <_get_fn>get_ptr if get_ptr and set_ptr else NULL
+    _bl_set = <_set_fn>set_ptr if get_ptr and set_ptr else NULL
+
+
 cdef void gemm_rm(int dt, bint ta, bint tb, int M, int N, int K, double alpha, const void *A,
                   int lda, const void *B, int ldb, double beta, void *C, int ldc) noexcept nogil:
     """Row-major C (M x N) = alpha op(A) op(B) + beta C; lda etc. are row lengths in memory."""
+    if _split and _bl_get != NULL and _bl_get() != 1:
+        _bl_set(1)
     cdef void *fn = <void *>sgemm if dt == FNN_F32 else <void *>dgemm
     fnn_gemm(dt, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
              get_threads() if _split else 1)

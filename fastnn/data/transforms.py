@@ -25,7 +25,19 @@ def _images(x, who):
     return x
 
 
+def _number(v, name, lo=None, integer=False):
+    """A finite number (>= lo), refused clearly otherwise (NaN would fail later inside NumPy)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {v!r}")
+    if lo is not None and v < lo:
+        raise ValueError(f"{name}: expected a value >= {lo}, got {v!r}")
+    if integer and v != int(v):
+        raise ValueError(f"{name}: expected a whole number, got {v!r}")
+    return v
+
+
 def _prob(p, name="p"):
+    _number(p, name)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: expected a probability in [0, 1], got {p!r}")
     return float(p)
@@ -34,10 +46,14 @@ def _prob(p, name="p"):
 def _range(v, name, center=None, lo=None):
     """A number v -> (center - v, center + v) (or (-v, v)); a pair is taken as is."""
     if isinstance(v, (tuple, list)):
-        if len(v) != 2 or v[0] > v[1]:
+        if len(v) != 2:
+            raise ValueError(f"{name}: expected (min, max), got {v!r}")
+        _number(v[0], name), _number(v[1], name)
+        if v[0] > v[1]:
             raise ValueError(f"{name}: expected (min, max) with min <= max, got {v!r}")
         r = (float(v[0]), float(v[1]))
     else:
+        _number(v, name)
         if v < 0:
             raise ValueError(f"{name}: expected a value >= 0, got {v!r}")
         c = 0.0 if center is None else center
@@ -96,6 +112,8 @@ class Normalize(Transform):
     def __init__(self, mean, std):
         self.mean = np.asarray(mean, np.float64).reshape(-1)
         self.std = np.asarray(std, np.float64).reshape(-1)
+        if not (np.isfinite(self.mean).all() and np.isfinite(self.std).all()):
+            raise ValueError("mean, std: expected finite values")
         if self.mean.shape != self.std.shape:
             raise ValueError(f"mean, std: expected the same length, got {self.mean.size} and {self.std.size}")
         if np.any(self.std <= 0):
@@ -238,8 +256,7 @@ class RandomShift(_Affine):
     (a float below 1 is a fraction of the width/height), filling with `fill`."""
 
     def __init__(self, max_dx=2, max_dy=2, fill=0.0):
-        if max_dx < 0 or max_dy < 0:
-            raise ValueError(f"max_dx, max_dy: expected >= 0, got {max_dx}, {max_dy}")
+        _number(max_dx, "max_dx", 0), _number(max_dy, "max_dy", 0), _number(fill, "fill")
         self.max_dx, self.max_dy, self.fill = max_dx, max_dy, float(fill)
 
     def _matrices(self, n, H, W, rng):
@@ -256,9 +273,11 @@ class RandomCrop(_Affine):
     RandomCrop(size, padding)). size = the image size with padding = 0 is the identity."""
 
     def __init__(self, size, padding=0, fill=0.0):
-        self.size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
-        if padding < 0 or min(self.size) < 1:
-            raise ValueError(f"size, padding: expected size >= 1 and padding >= 0, got {size}, {padding}")
+        sizes = (size, size) if np.isscalar(size) else tuple(size)
+        for v in sizes:
+            _number(v, "size", 1, integer=True)
+        _number(padding, "padding", 0, integer=True), _number(fill, "fill")
+        self.size = tuple(int(v) for v in sizes)
         self.padding, self.fill = int(padding), float(fill)
 
     def _out_hw(self, H, W):
@@ -282,7 +301,7 @@ class RandomRotation(_Affine):
 
     def __init__(self, degrees, fill=0.0):
         self.degrees = _range(degrees, "degrees")
-        self.fill = float(fill)
+        self.fill = float(_number(fill, "fill"))
 
     def _matrices(self, n, H, W, rng):
         th = np.deg2rad(rng.uniform(self.degrees[0], self.degrees[1], n))
@@ -362,7 +381,7 @@ class RandomZoom(_Affine):
         self.scale = _range(scale, "scale")
         if self.scale[0] <= 0:
             raise ValueError("scale: expected factors > 0")
-        self.fill = float(fill)
+        self.fill = float(_number(fill, "fill"))
 
     def _matrices(self, n, H, W, rng):
         z = rng.uniform(self.scale[0], self.scale[1], n)

@@ -42,7 +42,7 @@ class Parameter(Tensor):
             raise TypeError(f"data: expected a float32 or float64 tensor or array, got dtype {a.dtype}")
         self._a, self._node, self._grad, self._hooks = a, None, None, None
         self.requires_grad = bool(requires_grad)
-        self._g = np.zeros_like(a)
+        self._g = np.zeros(a.shape, a.dtype)  # calloc: no page is touched until a gradient lands
         self._gt = None
         self.kind = kind
         self.regularizer = regularizer  # fastnn.regularizers penalty, applied by the optimizer
@@ -123,7 +123,8 @@ def _rebuild_parameter(a, requires_grad, kind, regularizer):
 
 class Arena:
     """Contiguous storage for a list of parameters (one dtype): ``data`` and ``grad`` are 1-D arrays;
-    ``slots`` lists (parameter, offset, size) in order."""
+    ``slots`` lists (offset, size) in order. The arena keeps no reference to its parameters (they
+    point to it), so a dropped model is freed at once, without waiting for the cyclic collector."""
 
     def __init__(self, params):
         params = list(params)
@@ -140,11 +141,12 @@ class Arena:
         for p in params:
             n, shape = p._a.size, p._a.shape
             self.data[off:off + n] = p._a.reshape(-1)
-            self.grad[off:off + n] = p._g.reshape(-1)
+            if p._g.any():  # (reading untouched zero pages costs no memory; writing them would)
+                self.grad[off:off + n] = p._g.reshape(-1)
             p._a = self.data[off:off + n].reshape(shape)
             p._g = self.grad[off:off + n].reshape(shape)
             p._arena, p._offset = self, off
-            self.slots.append((p, off, n))
+            self.slots.append((off, n))
             off += n
         _generation[0] += 1
 

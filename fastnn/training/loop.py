@@ -151,7 +151,7 @@ def _check_targets(model, X, y, loss_fn, yname="y"):
         if lo < 0 or hi >= c:
             raise ValueError(f"{yname}: labels must lie in [0, {c}) (the model has {c} outputs), "
                              f"found {lo if lo < 0 else hi}")
-    elif y is not None and out.shape[1:] != y.shape[1:]:
+    elif isinstance(loss_fn, _Loss) and y is not None and out.shape[1:] != y.shape[1:]:
         raise ValueError(f"{yname}: each target has shape {y.shape[1:]}, the model outputs {out.shape[1:]}")
 
 

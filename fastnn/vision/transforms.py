@@ -113,7 +113,11 @@ def _sample(chw, A, out_hw, nearest, fill=0.0, edge=False):
 
 def _pair(v, name):
     if isinstance(v, numbers.Number):
-        return (int(v), int(v))
+        v = (v, v)
+    v = tuple(v)
+    for x in v:
+        if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x != int(x) or x < 1:
+            raise ValueError(f"{name}: expected positive whole numbers, got {v!r}")
     v = tuple(int(x) for x in v)
     if len(v) == 1:
         return (v[0], v[0])
@@ -129,7 +133,7 @@ def _fill_value(fill):
         if len(set(fill)) > 1:
             raise NotImplementedError("a per-channel fill: fastnn fills every channel with one value")
         fill = fill[0]
-    return float(fill)
+    return _finite(fill, "fill")
 
 
 class Compose:
@@ -218,8 +222,8 @@ class Normalize(_T):
     CIFAR-10 in [0, 1])."""
 
     def __init__(self, mean, std, inplace=False):
-        self.mean = tuple(float(m) for m in np.atleast_1d(mean))
-        self.std = tuple(float(s) for s in np.atleast_1d(std))
+        self.mean = tuple(_finite(float(m), "mean") for m in np.atleast_1d(mean))
+        self.std = tuple(_finite(float(s), "std") for s in np.atleast_1d(std))
         if len(self.mean) != len(self.std):
             raise ValueError(f"mean, std: expected the same length, got {len(self.mean)} and {len(self.std)}")
         if any(s == 0 for s in self.std):
@@ -300,6 +304,10 @@ def _pad_chw(chw, pad, fill, mode):
 
 
 def _pad4(padding):
+    vals = (padding,) if isinstance(padding, numbers.Number) else tuple(padding)
+    for v in vals:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v != int(v) or v < 0:
+            raise ValueError(f"padding: expected non-negative whole numbers, got {padding!r}")
     if isinstance(padding, numbers.Number):
         p = int(padding)
         return (p, p, p, p)
@@ -327,14 +335,16 @@ class RandomCrop(_T):
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
         self.size = _pair(size, "size")
-        self.padding, self.pad_if_needed, self.fill, self.padding_mode = padding, pad_if_needed, fill, padding_mode
+        self.padding = None if padding is None else _pad4(padding)
+        self.pad_if_needed, self.fill, self.padding_mode = pad_if_needed, fill, padding_mode
+        _fill_value(fill)
 
     def __call__(self, img):
         im = _Img(img)
         chw = im.chw
         fill = _fill_value(self.fill)
         if self.padding is not None:
-            chw = _pad_chw(chw, _pad4(self.padding), fill, self.padding_mode)
+            chw = _pad_chw(chw, self.padding, fill, self.padding_mode)
         oh, ow = self.size
         H, W = chw.shape[1:]
         if self.pad_if_needed and (H < oh or W < ow):
@@ -371,12 +381,18 @@ class RandomVerticalFlip(RandomHorizontalFlip):
         return im.back(np.ascontiguousarray(im.chw[:, ::-1, :]))
 
 
+def _finite(v, name):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {v!r}")
+    return float(v)
+
+
 def _range(v, name, center=0.0):
     if isinstance(v, numbers.Number):
-        if v < 0:
+        if _finite(v, name) < 0:
             raise ValueError(f"If {name} is a single number, it must be positive.")
         return (center - float(v), center + float(v))
-    v = tuple(float(x) for x in v)
+    v = tuple(_finite(x, name) for x in v)
     if len(v) != 2 or v[0] > v[1]:
         raise ValueError(f"{name}: expected (min, max), got {v!r}")
     return v
