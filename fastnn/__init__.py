@@ -90,6 +90,12 @@ backends = _Namespace(cudnn=_Namespace(deterministic=True, benchmark=False, enab
                       mkldnn=_Namespace(is_available=_false))
 
 
+def __getattr__(name):  # PyTorch's names fastnn lacks: a NotImplementedError naming them
+    from . import _missing
+
+    return _missing.lookup(_missing.TORCH, "fastnn", name)
+
+
 def use_deterministic_algorithms(mode=True, warn_only=False):
     """Accepted: fastnn's kernels are always deterministic (bitwise the same for any thread count)."""
 

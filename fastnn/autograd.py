@@ -205,6 +205,17 @@ def _topo(root):
     return post
 
 
+def deliver(leaf, g, capture):
+    """A leaf's gradient: into autograd.grad's capture when one runs (nothing accumulated), else into
+    leaf.grad."""
+    if capture is not None:
+        slot = capture.get(id(leaf))
+        if slot is not None:
+            slot.append(g)
+    else:
+        leaf._accumulate(g)
+
+
 def _wrap_grad(g):
     from .tensor import _wrap
 
@@ -248,12 +259,8 @@ def _run(roots, grads, retain_graph, capture=None):
                     continue
                 if type(e) is Node:
                     e.g = gi if e.g is None else e.g + gi
-                elif capture is not None:
-                    slot = capture.get(id(e))
-                    if slot is not None:
-                        slot.append(gi)
                 else:
-                    e._accumulate(gi)
+                    deliver(e, gi, capture)
     except BaseException:
         for n in order:  # leave no half-propagated gradient behind on the graph
             n.g = None

@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from . import _missing
 from . import autograd as _ag
 from . import ops
 from ._random import default_generator, numpy_rng
@@ -858,6 +859,9 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __getattr__(self, name):  # only for names not found: PyTorch's get a clear NotImplementedError
+        return _missing.lookup(_missing.TENSOR, "Tensor", name)
+
     def __repr__(self):
         a = self._a
         body = np.array2string(a, separator=", ", prefix="tensor(", formatter=_float_format(a))
@@ -1012,13 +1016,17 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         _ag.backward(self, gradient, retain_graph, create_graph, inputs)
 
+    def _hooked(self, g):
+        """g after this leaf's gradient hooks (each may return a replacement)."""
+        for h in self._hooks or ():
+            r = h(_wrap(g))
+            if r is not None:
+                g = _arr(r)
+        return g
+
     def _accumulate(self, g):
         """Add g into this leaf's .grad (an own copy the first time: incoming arrays may be shared)."""
-        if self._hooks:
-            for h in self._hooks:
-                r = h(_wrap(g))
-                if r is not None:
-                    g = _arr(r)
+        g = self._hooked(g)
         if g.shape != self._a.shape:
             g = _sum_to(g, self._a)
         if self._grad is None:

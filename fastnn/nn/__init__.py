@@ -2,14 +2,18 @@
 defaults and numerics, on one parameter arena per model. Modules run on tensors (autograd, one graph
 node per call) or on arrays (the explicit forward/backward chain); see fastnn.nn.module."""
 from . import functional, init, utils
-from .activation import (CELU, ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6,
-                         RReLU, SELU, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign, Tanh)
+from .activation import (CELU, ELU, GELU, GLU, CosineSimilarity, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
+                         LogSigmoid, LogSoftmax, Mish, PairwiseDistance, PReLU, ReLU, ReLU6, RReLU, SELU, Sigmoid, SiLU,
+                         Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
 from .dropout import Dropout
+from .embedding import Embedding
 from .linear import Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .module import (Flatten, Identity, Module, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
                      StateDictError, Unflatten)
+from .padding import (ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+                      ReplicationPad2d, Upsample, ZeroPad1d, ZeroPad2d)
 from .parameter import Arena, ArenaRange, Parameter, pack
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity",
@@ -17,6 +21,15 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "ReLU6", "LeakyReLU", "RReLU", "PReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Softplus",
            "Softsign", "Hardtanh", "LogSigmoid", "Softmax", "LogSoftmax", "Softmin", "BatchNorm1d", "BatchNorm2d",
            "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
-           "BCEWithLogitsLoss", "KLDivLoss", "StateDictError", "functional", "init", "utils"]
+           "BCEWithLogitsLoss", "KLDivLoss", "StateDictError", "functional", "init", "utils", "LayerNorm",
+           "Embedding", "GLU", "Hardsigmoid", "Hardswish", "Threshold", "CosineSimilarity", "PairwiseDistance",
+           "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d",
+           "ReplicationPad1d", "ReplicationPad2d", "Upsample"]
 
-from .normalization import BatchNorm1d, BatchNorm2d  # noqa: E402
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
+
+
+def __getattr__(name):  # PyTorch's layers fastnn lacks: a NotImplementedError naming them
+    from .. import _missing
+
+    return _missing.lookup(_missing.NN, "fastnn.nn", name)

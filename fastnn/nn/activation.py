@@ -217,6 +217,73 @@ class CELU(_Functional):
         return F.celu(x, self.alpha)
 
 
+class Hardsigmoid(_Functional):
+    """clamp(x / 6 + 1/2, 0, 1)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+
+    def _apply(self, F, x):
+        return F.hardsigmoid(x)
+
+
+class Hardswish(Hardsigmoid):
+    """x hardsigmoid(x)."""
+
+    def _apply(self, F, x):
+        return F.hardswish(x)
+
+
+class Threshold(_Functional):
+    """x where x > threshold, value elsewhere."""
+    _config_keys = ("threshold", "value")
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value = float(threshold), float(value)
+
+    def _apply(self, F, x):
+        return F.threshold(x, self.threshold, self.value)
+
+
+class GLU(_Functional):
+    """a * sigmoid(b) for the two halves a, b of x along dim."""
+    _config_keys = ("dim",)
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def _apply(self, F, x):
+        return F.glu(x, self.dim)
+
+
+class CosineSimilarity(_Functional):
+    """cosine_similarity(x1, x2, dim)."""
+
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        from . import functional as F
+
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(_Functional):
+    """||x1 - x2 + eps||_p along the last axis."""
+
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        from . import functional as F
+
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
 class Softmax(_Functional):
     """exp(x) / sum exp(x) along dim."""
     _config_keys = ("dim",)

@@ -14,7 +14,7 @@ from ..tensor import Tensor, _arr, _out, _softmax, _wrap, as_tensor, kernel_act
 
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh",
-    "softplus", "softsign", "hardtanh", "logsigmoid", "hardsigmoid", "hardswish", "prelu", "rrelu", "threshold",
+    "softplus", "softsign", "hardtanh", "logsigmoid", "hardsigmoid", "hardswish", "prelu", "rrelu", "threshold", "glu",
     "softmax", "log_softmax", "softmin", "linear", "bilinear", "dropout", "alpha_dropout", "batch_norm",
     "layer_norm", "normalize", "one_hot", "pad", "interpolate", "upsample", "embedding",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
@@ -121,6 +121,11 @@ def hardswish(input, inplace=False):
 
 def logsigmoid(input):
     return -softplus(-_t(input))
+
+
+def glu(input, dim=-1):
+    a, b = _t(input).chunk(2, dim)
+    return a * b.sigmoid()
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -535,3 +540,9 @@ def _pair_loss_expr(cls, x, t, reduction="mean", **kw):
     else:
         raise NotImplementedError(f"{name} with a target that requires grad")
     return e.mean() if reduction == "mean" else (e.sum() if reduction == "sum" else e)
+
+
+def __getattr__(name):  # PyTorch's functional ops fastnn lacks: a NotImplementedError naming them
+    from .. import _missing
+
+    return _missing.lookup(_missing.FUNCTIONAL, "fastnn.nn.functional", name)

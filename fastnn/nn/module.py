@@ -21,7 +21,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .._workspace import Workspace
-from ..autograd import Node, _Handle, _mode, edge
+from ..autograd import Node, _Handle, _mode, deliver, edge
 from ..tensor import Tensor, _arr, _check_device, _dtype, _wrap
 from .parameter import Parameter, hooked, pack
 
@@ -65,12 +65,7 @@ def _redirected(m, run):
         for p, old in zip(params, saved):
             p._g = old
     for p, gp in zip(params, fresh):
-        if cap is not None:
-            slot = cap.get(id(p))
-            if slot is not None:
-                slot.append(gp)
-        else:
-            p._accumulate(gp)
+        deliver(p, gp, cap)
     return gx
 
 
@@ -701,7 +696,40 @@ def _add_hook(d, hook, prepend):
     return _H()
 
 
-class Sequential(Module):
+class _ModuleSequence:
+    """Length, iteration and renumbering shared by Sequential and ModuleList (keys "0", "1", ...)."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def _renumber(self, items):
+        self._modules.clear()
+        for i, m in enumerate(items):  # as PyTorch: keys follow the positions
+            self.add_module(str(i), m)
+
+    def _changed(self):
+        """Hook after the list of modules changed (Sequential repacks its arena)."""
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        items = list(self._modules.values())
+        n = len(items)
+        if not -n <= index <= n:
+            raise IndexError(f"index {index} is out of range")
+        items.insert(index if index >= 0 else n + index, module)
+        self._renumber(items)
+        self._changed()
+        return self
+
+
+class Sequential(_ModuleSequence, Module):
     """Modules applied in order. Indexing gives a layer; slicing gives a Sequential that shares the
     same layers (``model[:3]``); item assignment, deletion, insert, append and extend edit it. Building
     one packs its parameters into one arena. A Sequential of built-in layers runs as one fused graph
@@ -791,16 +819,7 @@ class Sequential(Module):
                 del self._modules[k]
         else:
             del self._modules[self._key(idx)]
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):  # renumber, as PyTorch
-            self.add_module(str(i), m)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        self._renumber(list(self._modules.values()))
 
     def __add__(self, other):
         return Sequential(*self, *other)
@@ -816,22 +835,8 @@ class Sequential(Module):
         self._repack()
         return self
 
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index, module):
-        items = list(self._modules.values())
-        n = len(items)
-        if not -n <= index <= n:
-            raise IndexError(f"index {index} is out of range")
-        items.insert(index if index >= 0 else n + index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+    def _changed(self):
         self._repack()
-        return self
 
     def pop(self, index=-1):
         m = self[index]
@@ -839,7 +844,7 @@ class Sequential(Module):
         return m
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence, Module):
     """A list of modules, registered (their parameters belong to the parent)."""
 
     def __init__(self, modules=None):
@@ -864,15 +869,7 @@ class ModuleList(Module):
     def __delitem__(self, idx):
         items = list(self._modules.values())
         del items[idx]
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        self._renumber(items)
 
     def __iadd__(self, modules):
         return self.extend(modules)
@@ -881,56 +878,55 @@ class ModuleList(Module):
         self.add_module(str(len(self._modules)), module)
         return self
 
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index, module):
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
-
     def forward(self, *a, **k):
         raise NotImplementedError("ModuleList has no forward(): iterate over it in your module's forward")
 
 
-class ModuleDict(Module):
+class _Mapping:
+    """The read side of a dict over one of a module's registries (named by _store)."""
+
+    _store = None
+
+    def _d(self):
+        return self.__dict__[self._store]
+
+    def __getitem__(self, key):
+        return self._d()[key]
+
+    def __len__(self):
+        return len(self._d())
+
+    def __iter__(self):
+        return iter(self._d())
+
+    def __contains__(self, key):
+        return key in self._d()
+
+    def keys(self):
+        return self._d().keys()
+
+    def values(self):
+        return self._d().values()
+
+    def items(self):
+        return self._d().items()
+
+
+class ModuleDict(_Mapping, Module):
     """A dict of modules, registered under their keys."""
+
+    _store = "_modules"
 
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
-
     def __setitem__(self, key, module):
         self.add_module(key, module)
 
     def __delitem__(self, key):
         del self._modules[key]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key):
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
 
     def update(self, modules):
         items = modules.items() if hasattr(modules, "items") else modules
@@ -979,37 +975,18 @@ class ParameterList(Module):
         return self
 
 
-class ParameterDict(Module):
+class ParameterDict(_Mapping, Module):
     """A dict of parameters, registered under their keys."""
+
+    _store = "_parameters"
 
     def __init__(self, parameters=None):
         super().__init__()
         for k, p in (parameters.items() if hasattr(parameters, "items") else parameters or ()):
             self[k] = p
 
-    def __getitem__(self, key):
-        return self._parameters[key]
-
     def __setitem__(self, key, p):
         self.register_parameter(key, p if isinstance(p, Parameter) else Parameter(p))
-
-    def __len__(self):
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key):
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def values(self):
-        return self._parameters.values()
-
-    def items(self):
-        return self._parameters.items()
 
 
 class Identity(Module):

@@ -136,3 +136,30 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Batch norm over (N, C, H, W) input, statistics per channel C."""
     _ndims = (4,)
+
+
+class LayerNorm(Module):
+    """Normalize over the last len(normalized_shape) axes of each sample, then an elementwise affine
+    (PyTorch's LayerNorm; runs on tensors through autograd)."""
+
+    _config_keys = ("normalized_shape", "eps", "elementwise_affine")
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=np.float32, device=None):
+        super().__init__()
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (int(normalized_shape),)
+        self.normalized_shape, self.eps = tuple(int(s) for s in normalized_shape), float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype), kind="norm")
+            self.bias = Parameter(np.zeros(self.normalized_shape, dtype), kind="norm") if bias else None
+        else:
+            self.weight = self.bias = None
+
+    def forward(self, x):
+        from . import functional as F
+
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

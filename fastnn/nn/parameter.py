@@ -88,11 +88,7 @@ class Parameter(Tensor):
         return self
 
     def _accumulate(self, g):
-        if self._hooks:
-            for h in self._hooks:
-                r = h(_wrap(g))
-                if r is not None:
-                    g = _arr(r)
+        g = self._hooked(g)
         if g.shape != self._g.shape:
             g = _sum_to(g, self._g)
         np.add(self._g, g, out=self._g, casting="unsafe")

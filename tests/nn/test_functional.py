@@ -187,3 +187,27 @@ def test_every_layer_on_tensors_gradchecks_even_when_called_twice(make):
         return layer(y) if twice and y.shape == a.shape else y
 
     assert autograd.gradcheck(f, [x] + list(layer.parameters()), atol=1e-6, rtol=1e-5)
+
+
+def test_more_layers_match_torch():
+    x = rnd(2, 3, 4, 5)
+    fastnn.manual_seed(0)
+    ln, tln = nn.LayerNorm((4, 5)), torch.nn.LayerNorm((4, 5))
+    tln.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ln.state_dict().items()})
+    compare(ln, tln, [x], rtol=3e-5, atol=3e-6)
+    for f, t in ((nn.ReflectionPad2d(1), torch.nn.ReflectionPad2d(1)), (nn.ReplicationPad2d((1, 0, 2, 1)),
+                 torch.nn.ReplicationPad2d((1, 0, 2, 1))), (nn.ZeroPad2d(2), torch.nn.ZeroPad2d(2)),
+                 (nn.ConstantPad1d(2, 3.5), torch.nn.ConstantPad1d(2, 3.5)), (nn.Upsample(scale_factor=2),
+                 torch.nn.Upsample(scale_factor=2)), (nn.Upsample(size=(3, 7), mode="bilinear"),
+                 torch.nn.Upsample(size=(3, 7), mode="bilinear")), (nn.GLU(1), torch.nn.GLU(1)),
+                 (nn.Hardswish(), torch.nn.Hardswish()), (nn.Threshold(0.1, 2.0), torch.nn.Threshold(0.1, 2.0))):
+        compare(f, t, [x[:, :2] if isinstance(f, nn.GLU) else x], atol=2e-6)
+    emb, temb = nn.Embedding(6, 3, padding_idx=1), torch.nn.Embedding(6, 3, padding_idx=1)
+    temb.load_state_dict({"weight": torch.tensor(emb.weight.detach().numpy())})
+    idx = np.array([[1, 2, 5], [0, 1, 1]])
+    yf, yt = emb(fastnn.tensor(idx)), temb(torch.tensor(idx))
+    np.testing.assert_array_equal(yf.detach().numpy(), yt.detach().numpy())
+    g = rnd(2, 3, 3)
+    yf.backward(fastnn.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(emb.weight.grad.numpy(), temb.weight.grad.numpy(), rtol=1e-6)

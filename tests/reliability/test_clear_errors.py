@@ -80,3 +80,14 @@ def test_unsupported_torch_features_raise_not_implemented_naming_them():
         with pytest.raises(NotImplementedError) as e:
             call()
         assert str(e.value)
+
+
+def test_pytorch_names_fastnn_lacks_raise_not_implemented_yet_keep_hasattr_safe():
+    import fastnn.nn.functional as F
+
+    for get in (lambda: fastnn.ones(2).storage, lambda: nn.LSTM, lambda: F.grid_sample, lambda: fastnn.linalg):
+        with pytest.raises(NotImplementedError, match="PyTorch has it, fastnn does not"):
+            get()
+    assert not hasattr(fastnn.ones(2), "storage") and not hasattr(nn, "LSTM")
+    with pytest.raises(AttributeError, match="no attribute 'not_a_torch_name'"):
+        fastnn.ones(2).not_a_torch_name
