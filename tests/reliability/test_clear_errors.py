@@ -65,9 +65,11 @@ def test_non_finite_transform_parameters_are_refused_at_construction(make):
         make()
 
 
-def test_cli_bad_values_exit_2_without_a_traceback():
+def test_cli_bad_values_exit_2_without_a_traceback(tmp_path):
     for args in (["demo", "--epochs", "0"], ["demo", "--batch-size", "x"], ["bench", "--threads", "0"]):
-        r = subprocess.run([sys.executable, "-m", "fastnn.cli"] + args, capture_output=True, text=True, timeout=60)
+        # from a temporary directory: the installed fastnn, never the source tree's
+        r = subprocess.run([sys.executable, "-m", "fastnn.cli"] + args, capture_output=True, text=True, timeout=60,
+                           cwd=tmp_path)
         assert r.returncode == 2 and "Traceback" not in r.stderr and "error" in r.stderr, (args, r.stderr)
 
 

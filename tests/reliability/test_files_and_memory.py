@@ -31,7 +31,8 @@ def _refused(path):
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=120,
+                       cwd=os.path.dirname(path))  # not the source tree: the installed fastnn
     line = r.stdout.strip().splitlines()[-1]
     assert line.startswith("REFUSED"), (line, r.stderr[-1000:])
     _, secs, mb, *_ = line.split(" ", 3)
