@@ -24,6 +24,8 @@ FAMILIES = {
     "_reduce": ["reduce"],
     "_blas": ["gemm", "reduce", "norm"],
     "_augment": ["augment"],
+    "_conv": ["conv", "gemm", "norm"],
+    "_pool": ["pool"],
 }
 
 

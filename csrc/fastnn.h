@@ -101,7 +101,33 @@ int fnn_color_jitter(int dtype, const void *x, void *y, size_t N, size_t C, size
 /* ---- gemm (gemm.c): row-major C = alpha op(A) op(B) + beta C, split over nt threads, each block one
  * call of `fn` (sgemm/dgemm from scipy's BLAS, which must then run single-threaded) ---- */
 int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
-             int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt);
+             int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz);
+/* one BLAS call on the calling thread (the building block of the above and of the convolutions) */
+void fnn_gemm_serial(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha,
+                     const void *A, int lda, const void *B, int ldb, double beta, void *C, int ldc);
+
+/* ---- conv (conv.c): 2-D convolution, NCHW, weight (OC, C / groups, KH, KW); a 1-D one is H = 1 ---- */
+typedef struct {
+  size_t N, C, H, W, OC, KH, KW, OH, OW, groups;
+  long sh, sw, ph, pw, dh, dw; /* stride, padding (top, left; the output size fixes the rest), dilation */
+} fnn_conv_t;
+/* y = conv(x, w) + b (b may be NULL). gemm: sgemm/dgemm (single-threaded BLAS). */
+int fnn_conv2d(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w, const void *b,
+               void *y, int nt, int ftz);
+/* gx = d/dx (gx NULL: skipped), gw (+)= d/dw (NULL: skipped); gy the output gradient. */
+int fnn_conv2d_backward(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w,
+                        const void *gy, void *gx, void *gw, int accumulate, int nt, int ftz);
+
+/* ---- pool (pool.c): windows over (P planes of H x W); per output row oh: first tap row hs[oh], hn[oh]
+ * taps dh apart; per output column likewise (ws, wn, dw). op: FNN_POOL_MAX (argmax, plane-local index,
+ * kept in idx) or FNN_POOL_AVG (sum / div[oh * OW + ow]). ---- */
+enum { FNN_POOL_MAX = 0, FNN_POOL_AVG };
+int fnn_pool2d(int op, int dtype, const void *x, void *y, int32_t *idx, size_t P, size_t H, size_t W,
+               size_t OH, size_t OW, const int64_t *hs, const int64_t *hn, long dh, const int64_t *ws,
+               const int64_t *wn, long dw, const double *div, int nt);
+int fnn_pool2d_backward(int op, int dtype, const void *gy, void *gx, const int32_t *idx, size_t P, size_t H,
+                        size_t W, size_t OH, size_t OW, const int64_t *hs, const int64_t *hn, long dh,
+                        const int64_t *ws, const int64_t *wn, long dw, const double *div, int nt);
 
 /* ---- runtime (runtime.c) ---- */
 int fnn_has_openmp(void);

@@ -476,3 +476,118 @@ def scale_(x, s):
 def clamp_(x, min, max):
     np.clip(x, min, max, out=x)
     return x
+
+
+# ---- convolution and pooling ----
+def _conv_geometry(x, weight, stride, padding, dilation):
+    sh, sw = (stride, stride) if np.isscalar(stride) else stride
+    dh, dw = (dilation, dilation) if np.isscalar(dilation) else dilation
+    pt, pb, pl, pr = padding
+    KH, KW = weight.shape[2:]
+    OH = (x.shape[2] + pt + pb - dh * (KH - 1) - 1) // sh + 1
+    OW = (x.shape[3] + pl + pr - dw * (KW - 1) - 1) // sw + 1
+    return sh, sw, dh, dw, (pt, pb, pl, pr), OH, OW
+
+
+def _taps(xp, ky, kx, sh, sw, dh, dw, OH, OW):
+    """The input values tap (ky, kx) meets at every output position: (N, C, OH, OW)."""
+    return xp[:, :, ky * dh:ky * dh + sh * (OH - 1) + 1:sh, kx * dw:kx * dw + sw * (OW - 1) + 1:sw]
+
+
+def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, groups=1, out=None):
+    """y[n, o] = sum over the group's channels c and taps (ky, kx) of w[o, c, ky, kx] x_padded[n, c, ...]."""
+    sh, sw, dh, dw, (pt, pb, pl, pr), OH, OW = _conv_geometry(x, weight, stride, padding, dilation)
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    N, C = x.shape[:2]
+    OC, Cg, KH, KW = weight.shape
+    OCg = OC // groups
+    y = np.zeros((N, OC, OH, OW), np.float64)
+    for g in range(groups):
+        xs = xp[:, g * Cg:(g + 1) * Cg].astype(np.float64)
+        wg = weight[g * OCg:(g + 1) * OCg].astype(np.float64)
+        for ky in range(KH):
+            for kx in range(KW):
+                y[:, g * OCg:(g + 1) * OCg] += np.einsum("nchw,oc->nohw", _taps(xs, ky, kx, sh, sw, dh, dw, OH, OW),
+                                                         wg[:, :, ky, kx])
+    if bias is not None:
+        y += np.asarray(bias, np.float64)[None, :, None, None]
+    return _out(y.astype(x.dtype), out)
+
+
+def conv2d_backward(grad_out, x, weight, *, stride=1, padding=(0, 0, 0, 0), dilation=1, groups=1,
+                    need_input_grad=True, need_weight_grad=True, need_bias_grad=True, grad_input=None,
+                    grad_weight=None, grad_bias=None, accumulate=False):
+    sh, sw, dh, dw, (pt, pb, pl, pr), OH, OW = _conv_geometry(x, weight, stride, padding, dilation)
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr))).astype(np.float64)
+    g = grad_out.astype(np.float64)
+    OC, Cg, KH, KW = weight.shape
+    OCg = OC // groups
+    gxp = np.zeros_like(xp)
+    gw = np.zeros(weight.shape, np.float64)
+    for gr in range(groups):
+        cs, os_ = slice(gr * Cg, (gr + 1) * Cg), slice(gr * OCg, (gr + 1) * OCg)
+        for ky in range(KH):
+            for kx in range(KW):
+                gw[os_, :, ky, kx] = np.einsum("nohw,nchw->oc", g[:, os_], _taps(xp[:, cs], ky, kx, sh, sw, dh, dw, OH, OW))
+                view = _taps(gxp[:, cs], ky, kx, sh, sw, dh, dw, OH, OW)
+                view += np.einsum("nohw,oc->nchw", g[:, os_], weight[os_, :, ky, kx].astype(np.float64))
+    gx = gxp[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]]
+    res = []
+    for need, v, dst in ((need_input_grad, gx, grad_input), (need_weight_grad, gw, grad_weight),
+                         (need_bias_grad, g.sum(axis=(0, 2, 3)), grad_bias)):
+        if not need:
+            res.append(None)
+            continue
+        v = v.astype(x.dtype)
+        if dst is not None and accumulate and dst is not grad_input:
+            dst += v
+            res.append(dst)
+        else:
+            res.append(_out(v, dst))
+    return tuple(res)
+
+
+def pool2d(x, hs, hn, dh, ws, wn, dw, *, op="max", div=None, return_indices=False, out=None):
+    """Windows as fastnn.ops.pool2d: rows hs[oh] + i dh (i < hn[oh]), columns ws[ow] + j dw (j < wn[ow])."""
+    lead, (H, W) = x.shape[:-2], x.shape[-2:]
+    planes = x.reshape(-1, H, W)
+    OH, OW = len(hs), len(ws)
+    y = np.empty((planes.shape[0], OH, OW), x.dtype)
+    idx = np.full((planes.shape[0], OH, OW), -1, np.int32)
+    for oh in range(OH):
+        rows = hs[oh] + dh * np.arange(hn[oh])
+        for ow in range(OW):
+            cols = ws[ow] + dw * np.arange(wn[ow])
+            flat = (rows[:, None] * W + cols[None, :]).reshape(-1)
+            vals = planes.reshape(planes.shape[0], -1)[:, flat]
+            if op == "max":
+                nan = np.isnan(vals)
+                # the first maximum in scan order; a NaN wins (the last NaN, as the kernel's rule gives)
+                pick = np.where(nan.any(axis=1), vals.shape[1] - 1 - np.argmax(nan[:, ::-1], axis=1),
+                                np.argmax(np.where(nan, -np.inf, vals), axis=1)) if vals.size else np.zeros(0, int)
+                y[:, oh, ow] = vals[np.arange(len(pick)), pick] if vals.shape[1] else -np.inf
+                idx[:, oh, ow] = flat[pick] if vals.shape[1] else -1
+            else:
+                y[:, oh, ow] = vals.astype(np.float64).sum(axis=1) / div.reshape(OH, OW)[oh, ow]
+    y = y.reshape(lead + (OH, OW))
+    y = _out(y, out)
+    return (y, idx.reshape(lead + (OH, OW))) if return_indices else y
+
+
+def pool2d_backward(grad_out, x_shape, hs, hn, dh, ws, wn, dw, *, op="max", indices=None, div=None, out=None):
+    H, W = x_shape[-2:]
+    OH, OW = len(hs), len(ws)
+    g = grad_out.reshape(-1, OH, OW)
+    gx = np.zeros((g.shape[0], H * W), np.float64)
+    for oh in range(OH):
+        for ow in range(OW):
+            if op == "max":
+                ix = indices.reshape(-1, OH, OW)[:, oh, ow]
+                ok = ix >= 0
+                np.add.at(gx, (np.arange(g.shape[0])[ok], ix[ok]), g[ok, oh, ow])
+            else:
+                rows = hs[oh] + dh * np.arange(hn[oh])
+                cols = ws[ow] + dw * np.arange(wn[ow])
+                flat = (rows[:, None] * W + cols[None, :]).reshape(-1)
+                gx[:, flat] += (g[:, oh, ow] / div.reshape(OH, OW)[oh, ow])[:, None]
+    return _out(gx.reshape(tuple(x_shape)).astype(grad_out.dtype), out)

@@ -9,7 +9,7 @@ from scipy.linalg.cython_blas cimport sgemm, dgemm
 from fastnn._ext._csrc cimport *
 from fastnn._ext._common cimport (arr_in, arr_like, arr_out, arr_inplace, no_alias, check_rc,
                                   dtype_code, check_dtype, same_shape)
-from fastnn._ext._runtime cimport get_threads
+from fastnn._ext._runtime cimport get_ftz, get_threads
 
 cnp.import_array()
 
@@ -45,14 +45,22 @@ def set_pin(size_t get_ptr, size_t set_ptr):
     _bl_set = <_set_fn>set_ptr if get_ptr and set_ptr else NULL
 
 
+cdef void repin() noexcept nogil:
+    if _split and _bl_get != NULL and _bl_get() != 1:
+        _bl_set(1)
+
+
+cdef bint split_mode() noexcept nogil:
+    return _split
+
+
 cdef void gemm_rm(int dt, bint ta, bint tb, int M, int N, int K, double alpha, const void *A,
                   int lda, const void *B, int ldb, double beta, void *C, int ldc) noexcept nogil:
     """Row-major C (M x N) = alpha op(A) op(B) + beta C; lda etc. are row lengths in memory."""
-    if _split and _bl_get != NULL and _bl_get() != 1:
-        _bl_set(1)
+    repin()
     cdef void *fn = <void *>sgemm if dt == FNN_F32 else <void *>dgemm
     fnn_gemm(dt, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-             get_threads() if _split else 1)
+             get_threads() if _split else 1, get_ftz())
 
 
 cdef int _dim(cnp.npy_intp v, str name) except -1:

@@ -1,5 +1,5 @@
 # Declarations of csrc/fastnn.h: every kernel once, dtype chosen by a code (FNN_F32 / FNN_F64).
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
 cdef extern from "fastnn.h" nogil:
     int FNN_F32, FNN_F64, FNN_OK, FNN_ENOMEM, FNN_EINDEX, FNN_EVALUE
@@ -65,7 +65,24 @@ cdef extern from "fastnn.h" nogil:
                          const double *factors, const int *order, int nt)
 
     int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
-                 int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt)
+                 int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz)
+
+    ctypedef struct fnn_conv_t:
+        size_t N, C, H, W, OC, KH, KW, OH, OW, groups
+        long sh, sw, ph, pw, dh, dw
+    int fnn_conv2d(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w,
+                   const void *b, void *y, int nt, int ftz)
+    int fnn_conv2d_backward(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w,
+                            const void *gy, void *gx, void *gw, int accumulate, int nt, int ftz)
+
+    int FNN_POOL_MAX, FNN_POOL_AVG
+    int fnn_pool2d(int op, int dtype, const void *x, void *y, int32_t *idx, size_t P, size_t H, size_t W,
+                   size_t OH, size_t OW, const int64_t *hs, const int64_t *hn, long dh, const int64_t *ws,
+                   const int64_t *wn, long dw, const double *div, int nt)
+    int fnn_pool2d_backward(int op, int dtype, const void *gy, void *gx, const int32_t *idx, size_t P,
+                            size_t H, size_t W, size_t OH, size_t OW, const int64_t *hs, const int64_t *hn,
+                            long dh, const int64_t *ws, const int64_t *wn, long dw, const double *div,
+                            int nt)
 
     int fnn_has_openmp()
     int fnn_omp_max_threads()

@@ -20,6 +20,21 @@ cdef extern from *:
     int fnn_tls_threads
 
 cdef int _n_threads = 1
+cdef int _ftz = 1
+
+
+cdef int get_ftz() noexcept nogil:
+    return _ftz
+
+
+def set_flush_denormal(bint on):
+    """Products and convolutions flush subnormal floats to zero while they run (default: on)."""
+    global _ftz
+    _ftz = 1 if on else 0
+
+
+def get_flush_denormal():
+    return bool(_ftz)
 
 
 cdef int get_threads() noexcept nogil:

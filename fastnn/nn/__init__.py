@@ -5,7 +5,8 @@ from . import functional, init, utils
 from .activation import (CELU, ELU, GELU, GLU, CosineSimilarity, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
                          LogSigmoid, LogSoftmax, Mish, PairwiseDistance, PReLU, ReLU, ReLU6, RReLU, SELU, Sigmoid, SiLU,
                          Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
-from .dropout import Dropout
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .linear import Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
@@ -15,6 +16,8 @@ from .module import (Flatten, Identity, Module, ModuleDict, ModuleList, Paramete
 from .padding import (ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
                       ReplicationPad2d, Upsample, ZeroPad1d, ZeroPad2d)
 from .parameter import Arena, ArenaRange, Parameter, pack
+from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
+                      MaxPool1d, MaxPool2d)
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity",
            "Flatten", "Unflatten", "Linear", "Parameter", "Arena", "ArenaRange", "pack", "Sigmoid", "Tanh", "ReLU",
@@ -24,7 +27,9 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "BCEWithLogitsLoss", "KLDivLoss", "StateDictError", "functional", "init", "utils", "LayerNorm",
            "Embedding", "GLU", "Hardsigmoid", "Hardswish", "Threshold", "CosineSimilarity", "PairwiseDistance",
            "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d",
-           "ReplicationPad1d", "ReplicationPad2d", "Upsample"]
+           "ReplicationPad1d", "ReplicationPad2d", "Upsample", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d",
+           "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "Dropout1d", "Dropout2d"]
 
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
 

@@ -41,3 +41,50 @@ class Dropout(_Random):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class _ChannelDropout(_Random):
+    """Whole channels (axis 1) zeroed with probability p while training, the others scaled by
+    1 / (1 - p): for convolutional feature maps, whose neighbouring values are correlated."""
+
+    _config_keys = ("p",)
+    _min_nd = 3
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+
+    def _fwd(self, x):
+        if not (self.training and self.p > 0):
+            return x, None
+        if x.ndim < self._min_nd:
+            raise ValueError(f"{type(self).__name__}: expected input of at least {self._min_nd} dimensions "
+                             f"(N, C, ...), got shape {x.shape}")
+        if x.dtype not in (np.float32, np.float64):
+            x = self._input(x, np.float32)
+        ones = self._buf("ones", x.shape[:2], x.dtype)
+        ones.fill(1)
+        mask = ops.dropout(ones, self.p, seed=self._next()).reshape(x.shape[:2] + (1,) * (x.ndim - 2))
+        y = self._buf("y", x.shape, x.dtype)
+        np.multiply(x, mask, out=y)
+        return y, mask
+
+    def _bwd(self, mask, g, need_input_grad):
+        if mask is None:
+            return g
+        gx = self._buf("gx", g.shape, mask.dtype)
+        np.multiply(g, mask, out=gx)
+        return gx
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Dropout1d(_ChannelDropout):
+    """Channel dropout for (N, C, L)."""
+
+
+class Dropout2d(_ChannelDropout):
+    """Channel dropout for (N, C, H, W) feature maps (Tompson et al. 2015)."""

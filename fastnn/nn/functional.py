@@ -17,6 +17,8 @@ __all__ = [
     "softplus", "softsign", "hardtanh", "logsigmoid", "hardsigmoid", "hardswish", "prelu", "rrelu", "threshold", "glu",
     "softmax", "log_softmax", "softmin", "linear", "bilinear", "dropout", "alpha_dropout", "batch_norm",
     "layer_norm", "normalize", "one_hot", "pad", "interpolate", "upsample", "embedding",
+    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "dropout1d", "dropout2d",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity",
     "pairwise_distance",
@@ -464,6 +466,264 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 upsample = interpolate
+
+
+# ---- convolution and pooling (csrc/conv.c, csrc/pool.c); 1-D forms run as 2-D with H = 1 ----
+def _tuple(v, n, name, lo=None):
+    t = (v,) * n if isinstance(v, numbers.Integral) and not isinstance(v, bool) else tuple(v)
+    if len(t) != n or any(isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in t):
+        raise ValueError(f"{name}: expected an int or {n} ints, got {v!r}")
+    if lo is not None and any(a < lo for a in t):
+        raise ValueError(f"{name}: expected values >= {lo}, got {v!r}")
+    return tuple(int(a) for a in t)
+
+
+def conv_pads(kernel, stride, dilation, padding):
+    """((before, after) per spatial axis) for padding given as ints, "valid" or "same" (PyTorch's "same":
+    stride 1, the odd one out of an even total on the end side)."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding != "same":
+            raise ValueError(f"padding: expected an int, a tuple, 'valid' or 'same', got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError("padding='same' is not supported for strided convolutions")
+        out = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            out.append((total // 2, total - total // 2))
+        return tuple(out)
+    p = _tuple(padding, n, "padding", 0)
+    return tuple((a, a) for a in p)
+
+
+def pad_index(n, before, after, mode):
+    """Source indices of an axis of length n padded by (before, after) in `mode` (reflect, replicate,
+    circular), as numpy/PyTorch do."""
+    return _pad_index(n, before, after, {"replicate": "replicate", "circular": "circular"}.get(mode, "reflect"))
+
+
+def _conv_bwd(ctx, g, edges):
+    x, w, has_b, kw, nd, xshape, wshape = ctx
+    g = np.ascontiguousarray(g, x.dtype)
+    g4 = g.reshape(g.shape[:2] + (1,) + g.shape[2:]) if nd == 1 else g
+    gx, gw, gb = ops.conv2d_backward(g4, x, w, need_input_grad=edges[0] is not None,
+                                     need_weight_grad=edges[1] is not None,
+                                     need_bias_grad=has_b and edges[2] is not None, **kw)
+    gx = None if gx is None else gx.reshape(xshape)
+    gw = None if gw is None else gw.reshape(wshape)
+    return (gx, gw, gb) if has_b else (gx, gw)
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
+    x, w = _t(input), _t(weight)
+    a = x._a if x._a.dtype == w._a.dtype else x._a.astype(w._a.dtype)
+    if a.ndim != nd + 2 or w._a.ndim != nd + 2:
+        raise ValueError(f"conv{nd}d: expected input of {nd + 2} dimensions (N, C, ...) and weight of {nd + 2}, got "
+                         f"{a.shape} and {w._a.shape}")
+    k = w._a.shape[2:]
+    st, dl = _tuple(stride, nd, "stride", 1), _tuple(dilation, nd, "dilation", 1)
+    pads = conv_pads(k, st, dl, padding)
+    if nd == 1:
+        a4, w4 = a.reshape(a.shape[:2] + (1,) + a.shape[2:]), w._a.reshape(w._a.shape[:2] + (1,) + k)
+        kw = dict(stride=(1, st[0]), padding=(0, 0) + pads[0], dilation=(1, dl[0]), groups=groups)
+    else:
+        a4, w4 = a, w._a
+        kw = dict(stride=st, padding=pads[0] + pads[1], dilation=dl, groups=groups)
+    b = None if bias is None else _t(bias)
+    y = ops.conv2d(a4, w4, None if b is None else b._a, **kw)
+    if nd == 1:
+        y = y.reshape(y.shape[:2] + y.shape[3:])
+    ctx = (a4, w4, b is not None, kw, nd, a.shape, w._a.shape)
+    return _out(y, _conv_bwd, ctx, x, w, b) if b is not None else _out(y, _conv_bwd, ctx, x, w)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation, as PyTorch): input (N, C, L), weight (OC, C / groups, K)."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution: input (N, C, H, W), weight (OC, C / groups, KH, KW); padding an int, a pair,
+    "valid" or "same"."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def pool_windows(n, k, s, p, d, ceil_mode):
+    """(first tap, tap count, output length) of one axis of a fixed-size pooling (PyTorch's sizes)."""
+    if k < 1 or s < 1 or d < 1:
+        raise ValueError(f"kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
+    if p < 0 or 2 * p > k:
+        raise ValueError(f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k}")
+    eff = d * (k - 1) + 1
+    span = n + 2 * p - eff
+    if span < 0:
+        raise ValueError(f"output size is too small: input size {n}, kernel {k}, padding {p}, dilation {d}")
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= n + p:  # the last window must start inside the input or its left padding
+        out -= 1
+    start = np.arange(out, dtype=np.int64) * s - p
+    i0 = np.maximum(0, (-start + d - 1) // d)
+    i1 = np.minimum(k - 1, (n - 1 - start) // d)
+    cnt = np.maximum(0, i1 - i0 + 1)
+    return start + i0 * d, cnt, out
+
+
+def adaptive_windows(n, out):
+    """(first index, count) per output of adaptive pooling: [floor(i n / out), ceil((i + 1) n / out))."""
+    if out < 1 and n > 0:
+        raise ValueError(f"output_size must be positive, got {out}")
+    i = np.arange(out, dtype=np.int64)
+    start = (i * n) // out
+    end = -((-(i + 1) * n) // out)
+    return start, end - start
+
+
+def avg_divisors(n, k, s, p, out, count_include_pad):
+    """PyTorch's average-pooling divisor of one axis: the window clipped to the padded input, or to the
+    input itself without count_include_pad."""
+    start = np.arange(out, dtype=np.int64) * s - p
+    end = np.minimum(start + k, n + p)
+    size = end - start
+    if not count_include_pad:
+        size = np.minimum(end, n) - np.maximum(start, 0)
+    return size
+
+
+def _pool_bwd(ctx, g, edges):
+    shape4, win, op, idx, div, shape = ctx
+    hs, hn, dh, ws, wn, dw = win
+    g4 = np.ascontiguousarray(g).reshape(shape4[:-2] + (hs.size, ws.size))
+    gx = ops.pool2d_backward(g4, shape4, hs, hn, dh, ws, wn, dw, op=op, indices=idx, div=div)
+    return (gx.reshape(shape),)
+
+
+def _pool(x, nd, win, op, div=None, return_indices=False):
+    """Run a pooling over the last nd axes of tensor x with windows win = (hs, hn, dh, ws, wn, dw)."""
+    a = x._a if x._a.dtype in (np.float32, np.float64) else x._a.astype(np.float32)
+    shape4 = a.shape[:-1] + (1, a.shape[-1]) if nd == 1 else a.shape
+    hs, hn, dh, ws, wn, dw = win
+    y, idx = ops.pool2d(a.reshape(shape4), hs, hn, dh, ws, wn, dw, op=op, div=div, return_indices=True)
+    y = y.reshape(a.shape[:-nd] + ((ws.size,) if nd == 1 else (hs.size, ws.size)))
+    out = _out(y, _pool_bwd, (shape4, win, op, idx, div, a.shape), x)
+    if return_indices:
+        ix = idx.astype(np.int64).reshape(y.shape)
+        return out, _wrap(ix)
+    return out
+
+
+def _fixed_windows(spatial, k, s, p, d, ceil_mode, nd):
+    wins = [pool_windows(n, kk, ss, pp, dd, ceil_mode) for n, kk, ss, pp, dd in zip(spatial, k, s, p, d)]
+    if nd == 1:
+        return (np.zeros(1, np.int64), np.ones(1, np.int64), 1, wins[0][0], wins[0][1], d[0]), wins
+    return (wins[0][0], wins[0][1], d[0], wins[1][0], wins[1][1], d[1]), wins
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
+    x = _t(input)
+    if x._a.ndim < nd + 1:
+        raise ValueError(f"max_pool{nd}d: expected input with at least {nd + 1} dimensions, got {tuple(x.shape)}")
+    k = _tuple(kernel_size, nd, "kernel_size", 1)
+    s = _tuple(stride if stride is not None and stride != [] else k, nd, "stride", 1)
+    win, _ = _fixed_windows(x._a.shape[-nd:], k, s, _tuple(padding, nd, "padding", 0),
+                            _tuple(dilation, nd, "dilation", 1), ceil_mode, nd)
+    return _pool(x, nd, win, "max", return_indices=return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over kernel_size windows (stride defaults to kernel_size); ties go to the first maximum in
+    scan order and a NaN wins, as PyTorch."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd):
+    x = _t(input)
+    if x._a.ndim < nd + 1:
+        raise ValueError(f"avg_pool{nd}d: expected input with at least {nd + 1} dimensions, got {tuple(x.shape)}")
+    k = _tuple(kernel_size, nd, "kernel_size", 1)
+    s = _tuple(stride if stride is not None and stride != [] else k, nd, "stride", 1)
+    p = _tuple(padding, nd, "padding", 0)
+    spatial = x._a.shape[-nd:]
+    win, wins = _fixed_windows(spatial, k, s, p, (1,) * nd, ceil_mode, nd)
+    if divisor_override:
+        div = np.full(int(np.prod([w[2] for w in wins])), float(divisor_override))
+    else:
+        divs = [avg_divisors(n, kk, ss, pp, w[2], count_include_pad) for n, kk, ss, pp, w in zip(spatial, k, s, p, wins)]
+        div = divs[0].astype(np.float64) if nd == 1 else np.outer(divs[0], divs[1]).astype(np.float64).reshape(-1)
+    return _pool(x, nd, win, "avg", div=div)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over kernel_size windows; count_include_pad counts the zero padding in the divisor (PyTorch)."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2)
+
+
+def _adaptive(input, output_size, op, return_indices, nd):
+    x = _t(input)
+    if x._a.ndim < nd + 1:
+        raise ValueError(f"adaptive pooling: expected input with at least {nd + 1} dimensions, got {tuple(x.shape)}")
+    spatial = x._a.shape[-nd:]
+    if isinstance(output_size, numbers.Integral) or output_size is None:
+        output_size = (output_size,) * nd
+    out = tuple(n if o is None else int(o) for n, o in zip(spatial, output_size))
+    wins = [adaptive_windows(n, o) for n, o in zip(spatial, out)]
+    if nd == 1:
+        win = (np.zeros(1, np.int64), np.ones(1, np.int64), 1, wins[0][0], wins[0][1], 1)
+        div = wins[0][1].astype(np.float64)
+    else:
+        win = (wins[0][0], wins[0][1], 1, wins[1][0], wins[1][1], 1)
+        div = np.outer(wins[0][1], wins[1][1]).astype(np.float64).reshape(-1)
+    return _pool(x, nd, win, op, div=div if op == "avg" else None, return_indices=return_indices)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive(input, output_size, "avg", False, 1)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average over adaptive windows giving output_size (1: global average pooling)."""
+    return _adaptive(input, output_size, "avg", False, 2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive(input, output_size, "max", return_indices, 1)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive(input, output_size, "max", return_indices, 2)
+
+
+def _channel_dropout(input, p, training, min_nd):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    x = _t(input)
+    if not training or p == 0:
+        return x
+    if x._a.ndim < min_nd:
+        raise ValueError(f"channel dropout: expected input of at least {min_nd} dimensions, got {tuple(x.shape)}")
+    a = _float_arr(x._a)
+    mask = ops.dropout(np.ones(a.shape[:2], a.dtype), p, seed=default_generator.next_seed())
+    return x * _wrap(mask.reshape(a.shape[:2] + (1,) * (a.ndim - 2)))
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) with probability p (scaling the kept ones by 1 / (1 - p))."""
+    return _channel_dropout(input, p, training, 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole feature maps of (N, C, H, W) with probability p (scaling the kept ones by 1 / (1 - p))."""
+    return _channel_dropout(input, p, training, 3)
 
 
 # ---- losses (the loss modules' math) ----

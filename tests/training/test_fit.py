@@ -125,7 +125,9 @@ def test_nan_loss_stops_and_restores_last_finite_parameters():
         def on_epoch_begin(self, epoch, logs):
             starts.append(m.arena().data.copy())
 
-    h = fastnn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m, lr=10.0), epochs=20, callbacks=[Keep()], verbose=0)
+    with pytest.warns(RuntimeWarning, match="non-finite loss"):
+        h = fastnn.fit(m, X, y, loss="mse", optimizer=optim.SGD(m, lr=10.0), epochs=20, callbacks=[Keep()],
+                       verbose=0)
     assert h.terminated_on_nan
     assert np.isfinite(m.arena().data).all()
     np.testing.assert_array_equal(m.arena().data, starts[len(h)])

@@ -1,0 +1,97 @@
+/* Convolution family: 2-D convolution (a 1-D one is H = 1), forward and backward, over BLAS. */
+#include "common.h"
+
+/* Unfolded columns per work unit: at most this many bytes (a few output rows), so the scratch of a
+ * thread stays in its L2 and never grows with the batch or the image. */
+#define FNN_CONV_TILE_BYTES ((size_t)1 << 20)
+/* Below this many multiply-adds a convolution runs on one thread (a team costs more than it saves). */
+#define FNN_CONV_PAR_MIN 1000000.0
+/* Weight-gradient partials: at most this many chunks, and this many bytes for all of them. */
+#define FNN_CONV_MAX_CHUNKS 16
+#define FNN_CONV_PART_BYTES ((size_t)64 << 20)
+
+/* Products narrower than this many columns run below BLAS's peak: small images group samples. */
+#define FNN_CONV_MIN_COLS 512
+
+/* How a convolution is cut into work units (fixed by the shapes, never by the thread count). */
+typedef struct {
+  size_t Cg, OCg, K, P;  /* channels per group, columns' height K = Cg KH KW, output pixels per sample */
+  size_t rows, ntiles;   /* output rows per unit of one sample, and units per sample */
+  size_t S, units;       /* samples per unit (> 1: whole samples side by side), units in all */
+  int direct;            /* 1x1, unit stride, no padding: columns are the input rows */
+} fnn_conv_plan_t;
+
+static void fnn_conv_plan(const fnn_conv_t *c, size_t es, fnn_conv_plan_t *p) {
+  p->Cg = c->C / c->groups;
+  p->OCg = c->OC / c->groups;
+  p->K = p->Cg * c->KH * c->KW;
+  p->P = c->OH * c->OW;
+  p->direct = c->KH == 1 && c->KW == 1 && c->sh == 1 && c->sw == 1 && c->ph == 0 && c->pw == 0 &&
+              c->OH == c->H && c->OW == c->W;
+  size_t per_row = p->K * es * c->OW;
+  p->rows = per_row ? FNN_CONV_TILE_BYTES / per_row : c->OH;
+  if (p->rows < 1) p->rows = 1;
+  if (c->OH && p->rows > c->OH) p->rows = c->OH;
+  p->ntiles = c->OH ? (c->OH + p->rows - 1) / p->rows : 0;
+  p->S = 1;
+  if (!p->direct && p->ntiles == 1 && p->P && p->K && p->P < FNN_CONV_MIN_COLS) {
+    size_t want = (FNN_CONV_MIN_COLS + p->P - 1) / p->P, fit = FNN_CONV_TILE_BYTES / (p->K * es * p->P);
+    p->S = want < fit ? want : fit;
+    if (p->S > c->N) p->S = c->N;
+    if (p->S < 1) p->S = 1;
+  }
+  p->units = p->S > 1 ? (c->N + p->S - 1) / p->S : c->N * p->ntiles;
+}
+
+/* Unit u: samples [n0, n0 + S), output rows [oy0, oy1). */
+static void fnn_conv_unit(const fnn_conv_plan_t *p, const fnn_conv_t *c, size_t u, size_t *n0, size_t *S,
+                          size_t *oy0, size_t *oy1) {
+  if (p->S > 1) {
+    *n0 = u * p->S;
+    *S = c->N - *n0 < p->S ? c->N - *n0 : p->S;
+    *oy0 = 0;
+    *oy1 = c->OH;
+    return;
+  }
+  *n0 = u / p->ntiles;
+  *S = 1;
+  *oy0 = (u % p->ntiles) * p->rows;
+  *oy1 = *oy0 + p->rows < c->OH ? *oy0 + p->rows : c->OH;
+}
+
+static int fnn_conv_team(const fnn_conv_t *c, size_t units, int nt) {
+  double macs = (double)c->N * c->OC * c->OH * c->OW * (double)(c->C / (c->groups ? c->groups : 1)) * c->KH * c->KW;
+  if (nt <= 1 || macs < FNN_CONV_PAR_MIN || units < 2) return 1;
+  return units < (size_t)nt ? (int)units : nt;
+}
+
+static size_t fnn_conv_chunks(size_t N, size_t part_bytes) {
+  size_t k = N < FNN_CONV_MAX_CHUNKS ? N : FNN_CONV_MAX_CHUNKS;
+  while (k > 1 && k * part_bytes > FNN_CONV_PART_BYTES) k /= 2;
+  return k ? k : 1;
+}
+
+/* Three scratch buffers per thread, kept between calls (OpenMP's threads persist): a steady training
+ * step allocates nothing here. */
+static __thread void *fnn_scr[3];
+static __thread size_t fnn_scr_cap[3];
+static void *fnn_thread_scratch(int which, size_t bytes) {
+  if (fnn_scr_cap[which] < bytes) {
+    free(fnn_scr[which]);
+    fnn_scr[which] = malloc(bytes ? bytes : 1);
+    fnn_scr_cap[which] = fnn_scr[which] ? bytes : 0;
+  }
+  return fnn_scr[which];
+}
+
+#define FNN_TEMPLATE "conv.inc"
+#include "instantiate.h"
+
+int fnn_conv2d(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w, const void *b,
+               void *y, int nt, int ftz) {
+  return FNN_DISPATCH(dtype, conv2d, (gemm, cv, x, w, b, y, nt, ftz));
+}
+int fnn_conv2d_backward(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w,
+                        const void *gy, void *gx, void *gw, int accumulate, int nt, int ftz) {
+  return FNN_DISPATCH(dtype, conv2d_backward, (gemm, cv, x, w, gy, gx, gw, accumulate, nt, ftz));
+}

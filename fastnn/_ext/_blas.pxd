@@ -1,0 +1,3 @@
+# Re-pin scipy's BLAS to one thread if a caller re-threaded it (products split over fastnn's own team).
+cdef void repin() noexcept nogil
+cdef bint split_mode() noexcept nogil

@@ -1,0 +1,168 @@
+"""Convolutions with PyTorch's signatures, defaults, weight layouts and numerics: Conv1d on (N, C, L),
+Conv2d on (N, C, H, W); the kernels are csrc/conv.c (bounded im2col tiles over BLAS)."""
+import math
+
+import numpy as np
+
+from .. import ops
+from .._random import numpy_rng
+from . import init as _init
+from .functional import _tuple, conv_pads, pad_index
+from .module import Module, layer_call
+from .parameter import Parameter
+
+_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class _ConvNd(Module):
+    """y = conv(x, weight) + bias (cross-correlation, as PyTorch). weight (out, in / groups, *kernel),
+    bias (out,). padding: an int, a tuple, "valid" or "same" (stride 1); padding_mode "zeros", "reflect",
+    "replicate" or "circular". init: "default" (PyTorch's kaiming_uniform with a = sqrt(5), bias
+    U(+-1/sqrt(fan_in))), or any scheme of Linear ("he_normal", "xavier_uniform", ...) or a callable."""
+
+    _native = True
+    _nd = 2
+    _config_keys = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+                    "padding_mode")
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", *, init="default", dtype=np.float32, device=None, rng=None,
+                 regularizer=None):
+        super().__init__()
+        nd = self._nd
+        for nm, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{nm}: expected a positive int, got {v!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"groups: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+                             f"divisible by groups ({groups})")
+        if padding_mode not in _MODES:
+            raise ValueError(f"padding_mode: expected one of {_MODES}, got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size = _tuple(kernel_size, nd, "kernel_size", 1)
+        self.stride = _tuple(stride, nd, "stride", 1)
+        self.dilation = _tuple(dilation, nd, "dilation", 1)
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, nd, "padding", 0)
+        self._pads = conv_pads(self.kernel_size, self.stride, self.dilation, self.padding)
+        self.padding_mode = padding_mode
+        self._dtype = np.dtype(dtype)
+        if self._dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype: expected float32 or float64, got {self._dtype}")
+        if not (callable(init) or init in _init.SCHEMES):
+            raise ValueError(f"init: expected one of {sorted(_init.SCHEMES)} or a callable, got {init!r}")
+        self._init = init
+        w = np.empty((self.out_channels, self.in_channels // self.groups) + self.kernel_size, self._dtype)
+        self.weight = Parameter(w, regularizer=regularizer)
+        self.bias = Parameter(np.zeros(self.out_channels, self._dtype), kind="bias") if bias else None
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng=None):
+        g = numpy_rng(rng)
+        (self._init if callable(self._init) else _init.SCHEMES[self._init])(self.weight._a, g)
+        if self.bias is not None:
+            fan_in = self.weight._a[0].size
+            bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
+            self.bias._a[...] = g.uniform(-bound, bound, self.out_channels) if self._init == "default" else 0
+
+    @classmethod
+    def _state_shapes(cls, cfg):
+        k = _tuple(cfg["kernel_size"], cls._nd, "kernel_size", 1)
+        w = (int(cfg["out_channels"]), int(cfg["in_channels"]) // int(cfg.get("groups", 1))) + k
+        return {"weight": w, **({"bias": (int(cfg["out_channels"]),)} if cfg.get("bias", True) else {})}
+
+    def get_config(self):
+        cfg = {k: getattr(self, k) for k in self._config_keys}
+        cfg.update(bias=self.bias is not None, dtype=str(self.weight.dtype))
+        return cfg
+
+    def forward(self, x):
+        return layer_call(self, x)
+
+    def _geometry(self, spatial):
+        """(input as 4-D shape, kernel-padding (t, b, l, r), ops keywords, index maps for non-zero padding)."""
+        pads = self._pads
+        maps = None
+        if self.padding_mode != "zeros" and any(a or b for a, b in pads):
+            maps = [pad_index(n, a, b, self.padding_mode) for n, (a, b) in zip(spatial, pads)]
+            pads = ((0, 0),) * self._nd
+        if self._nd == 1:
+            kw = dict(stride=(1,) + self.stride, padding=(0, 0) + pads[0], dilation=(1,) + self.dilation,
+                      groups=self.groups)
+        else:
+            kw = dict(stride=self.stride, padding=pads[0] + pads[1], dilation=self.dilation, groups=self.groups)
+        return kw, maps
+
+    def _fwd(self, x):
+        w = self.weight._a
+        x = self._input(x, w.dtype)
+        nd = self._nd
+        if x.ndim != nd + 2 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self._name()} got input of shape {x.shape}; expected (batch, {self.in_channels}"
+                             f"{', L' if nd == 1 else ', H, W'})")
+        kw, maps = self._geometry(x.shape[2:])
+        if maps is not None:
+            for ax, m in enumerate(maps):
+                x = np.take(x, m, axis=2 + ax)
+        x4 = x.reshape(x.shape[:2] + (1,) + x.shape[2:]) if nd == 1 else x
+        w4 = w.reshape(w.shape[:2] + (1,) + w.shape[2:]) if nd == 1 else w
+        (pt, pb, pl, pr), (sh, sw), (dh, dw) = kw["padding"], kw["stride"], kw["dilation"]
+        KH, KW = w4.shape[2:]
+        oh = (x4.shape[2] + pt + pb - dh * (KH - 1) - 1) // sh + 1
+        ow = (x4.shape[3] + pl + pr - dw * (KW - 1) - 1) // sw + 1
+        if oh < 1 or ow < 1:
+            raise ValueError(f"{self._name()}: input of shape {x.shape} is smaller than the (dilated) kernel")
+        y4 = self._buf("y", (x4.shape[0], self.out_channels, oh, ow), x4.dtype)
+        ops.conv2d(x4, w4, self.bias._a if self.bias is not None else None, out=y4, **kw)
+        y = y4.reshape(y4.shape[:2] + (ow,)) if nd == 1 else y4
+        return y, (x4, kw, maps, x.shape)
+
+    def _bwd(self, ctx, g, need_input_grad):
+        x4, kw, maps, xshape = ctx
+        w, b = self.weight, self.bias
+        need_w, need_b = w.requires_grad, b is not None and b.requires_grad
+        if not (need_input_grad or need_w or need_b):
+            return None
+        if g.dtype != x4.dtype:
+            g = g.astype(x4.dtype)
+        g4 = g.reshape(g.shape[:2] + (1,) + g.shape[2:]) if self._nd == 1 else g
+        gx4 = self._buf("gx", x4.shape, x4.dtype) if need_input_grad else None
+        w4shape = x4.shape[:0] + (w._a.shape[0], w._a.shape[1]) + ((1,) if self._nd == 1 else ()) + w._a.shape[2:]
+        ops.conv2d_backward(g4, x4, w._a.reshape(w4shape), need_input_grad=need_input_grad, need_weight_grad=need_w,
+                            need_bias_grad=need_b, grad_input=gx4, grad_weight=w._g.reshape(w4shape) if need_w else None,
+                            grad_bias=b._g if need_b else None, accumulate=True, **kw)
+        if not need_input_grad:
+            return None
+        gx = gx4.reshape(xshape)
+        if maps is not None:  # fold the padded input's gradient back onto the input
+            for ax in reversed(range(len(maps))):
+                axis = 2 + ax
+                shape = list(gx.shape)
+                shape[axis] = maps[ax].max() + 1 if maps[ax].size else 0
+                folded = np.zeros(shape, gx.dtype)
+                np.add.at(folded, (slice(None),) * axis + (maps[ax],), gx)
+                gx = folded
+        return gx
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self._nd:
+            s += f", padding={self.padding!r}"
+        if self.dilation != (1,) * self._nd:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode!r}"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L): weight (out, in / groups, kernel)."""
+    _nd = 1
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C, H, W): weight (out, in / groups, kH, kW)."""
+    _nd = 2
