@@ -111,6 +111,9 @@ typedef struct {
   size_t N, C, H, W, OC, KH, KW, OH, OW, groups;
   long sh, sw, ph, pw, dh, dw; /* stride, padding (top, left; the output size fixes the rest), dilation */
 } fnn_conv_t;
+/* the algorithm: 0 chosen by shape (default), 1 im2col everywhere, 2 Winograd wherever it applies */
+void fnn_conv_set_algorithm(int algo);
+int fnn_conv_get_algorithm(void);
 /* y = conv(x, w) + b (b may be NULL). gemm: sgemm/dgemm (single-threaded BLAS). */
 int fnn_conv2d(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w, const void *b,
                void *y, int nt, int ftz);

@@ -78,6 +78,21 @@ cdef int _threads() noexcept nogil:
     return get_threads() if split_mode() else 1  # else BLAS threads each product itself
 
 
+_ALGOS = ("auto", "im2col", "winograd")
+
+
+def set_algorithm(name):
+    """How convolutions run: "auto" (by shape, the default), "im2col" everywhere, or "winograd" for every
+    3x3 stride-1 convolution (for benchmarks and tests; results agree to rounding)."""
+    if name not in _ALGOS:
+        raise ValueError(f"name: expected one of {_ALGOS}, got {name!r}")
+    fnn_conv_set_algorithm(_ALGOS.index(name))
+
+
+def get_algorithm():
+    return _ALGOS[fnn_conv_get_algorithm()]
+
+
 def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, groups=1, out=None):
     """y (N, OC, OH, OW) = conv(x, weight) + bias: x (N, C, H, W), weight (OC, C / groups, KH, KW), bias (OC,)
     or None; padding (top, bottom, left, right) of zeros. OH = (H + top + bottom - dh (KH - 1) - 1) // sh + 1."""

@@ -70,6 +70,8 @@ cdef extern from "fastnn.h" nogil:
     ctypedef struct fnn_conv_t:
         size_t N, C, H, W, OC, KH, KW, OH, OW, groups
         long sh, sw, ph, pw, dh, dw
+    void fnn_conv_set_algorithm(int algo)
+    int fnn_conv_get_algorithm()
     int fnn_conv2d(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w,
                    const void *b, void *y, int nt, int ftz)
     int fnn_conv2d_backward(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w,

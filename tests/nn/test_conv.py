@@ -427,3 +427,52 @@ def test_conv_rejects_bad_arguments_clearly():
         m(np.zeros((2, 3, 3, 3), np.float32))
     with pytest.raises(ValueError, match="pad"):
         nn.MaxPool2d(2, padding=2)
+
+
+@pytest.fixture(params=["im2col", "winograd"])
+def algorithm(request):
+    from fastnn._ext import _conv
+    _conv.set_algorithm(request.param)
+    yield request.param
+    _conv.set_algorithm("auto")
+
+
+@pytest.mark.parametrize("shape,wshape,pad,groups", [
+    ((3, 16, 7, 9), (16, 16), 1, 1), ((2, 8, 5, 6), (24, 8), 0, 1), ((4, 32, 11, 11), (32, 16), 2, 2),
+    ((2, 8, 13, 4), (8, 8), 3, 1), ((1, 8, 1, 1), (16, 8), 1, 1), ((40, 8, 3, 3), (8, 8), 1, 1),
+    ((1, 64, 14, 14), (32, 64), 1, 1), ((2, 4, 57, 33), (4, 4), 1, 1), ((3, 6, 9, 8), (6, 2), 1, 3),
+])
+def test_both_convolution_algorithms_match_numpy_and_are_thread_invariant(algorithm, shape, wshape, pad, groups):
+    """im2col and Winograd F(2x2, 3x3) (every 3x3 stride-1 layer when forced): float64 to 1e-12 against the
+    NumPy twin, and bitwise the same for any thread count (bands of tile rows, images side by side, one
+    image split for a team)."""
+    rng = np.random.default_rng(sum(shape))
+    out_c, cg = wshape
+    kw = dict(padding=(pad,) * 4, groups=groups)
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 2e-5)):
+        x = rng.standard_normal(shape).astype(dtype)
+        w = rng.standard_normal((out_c, cg, 3, 3)).astype(dtype)
+        b = rng.standard_normal(out_c).astype(dtype)
+        y = ops.conv2d(x, w, b, **kw)
+        np.testing.assert_allclose(y, R.conv2d(x, w, b, **kw), rtol=tol, atol=tol * 10)
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        grads = ops.conv2d_backward(gy, x, w, **kw)
+        for a, r in zip(grads, R.conv2d_backward(gy, x, w, **kw)):
+            np.testing.assert_allclose(a, r, rtol=tol, atol=tol * 10 * max(1, np.abs(r).max()))
+        old = fastnn.get_num_threads()
+        try:
+            for t in (1, 3):
+                fastnn.set_num_threads(t)
+                np.testing.assert_array_equal(ops.conv2d(x, w, b, **kw), y)
+                for a, r in zip(ops.conv2d_backward(gy, x, w, **kw), grads):
+                    np.testing.assert_array_equal(a, r)
+        finally:
+            fastnn.set_num_threads(old)
+
+
+def test_conv_algorithm_switch_is_validated():
+    from fastnn._ext import _conv
+    assert _conv.get_algorithm() == "auto"
+    with pytest.raises(ValueError, match="name"):
+        _conv.set_algorithm("fft")
+    assert _conv.get_algorithm() == "auto"
