@@ -8,8 +8,10 @@ Measured (the convolution issue's bars), at each thread count:
     (>= 1.2x torch): the PyTorch-style step zero_grad / forward / loss / backward / Adam step;
   * per layer of a sweep: forward and forward+backward milliseconds, GFLOP/s (2 k^2 C_in C_out H_out W_out
     per sample) against this machine's sgemm GFLOP/s (>= 50 % on 3x3 layers with C >= 32), and
-    forward+backward / forward (<= 3.5);
-  * the fixed cost of one call (1x16x32x32, 3x3, 16 channels): the intercept 2 t(1 image) - t(2 images);
+    forward+backward / forward (<= 3.5); first layers (1 or 3 input channels: an image) compute no input
+    gradient, as in training, for torch too;
+  * the fixed cost of one call (16x32x32, 3x3, 16 channels): the intercept 2 t(a) - t(2a), a and 2a
+    images, a = the thread count;
   * max-pooling 2x2 forward + backward on [64, 64, 56, 56] against copy bandwidth (>= 40 %);
   * a conv whose weights are subnormal (~1e-40) against the same conv with normal weights (<= 1.2x).
 Candidates alternate in blocks (fastnn.benchmark.time_side_by_side); medians are quoted.
@@ -95,13 +97,16 @@ def layer_rows(nt, reps, peak):
         tx, tw, tb = torch.from_numpy(x), torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_()
         txg = tx.clone().requires_grad_()
         tg = torch.from_numpy(gy)
+        first = C <= 3  # a network's first layer (image input): training needs no input gradient there
         fns = {
             "fwd": lambda: ops.conv2d(x, w, b, out=y, **kw),
             "fwdbwd": lambda: (ops.conv2d(x, w, b, out=y, **kw),
-                               ops.conv2d_backward(gy, x, w, grad_input=gx, grad_weight=gw, grad_bias=gb, **kw)),
+                               ops.conv2d_backward(gy, x, w, need_input_grad=not first, grad_input=gx,
+                                                   grad_weight=gw, grad_bias=gb, **kw)),
             "torch_fwd": lambda: torch.nn.functional.conv2d(tx, tw.detach(), tb.detach(), s, p, 1, g),
-            "torch_fwdbwd": lambda: torch.autograd.grad(torch.nn.functional.conv2d(txg, tw, tb, s, p, 1, g),
-                                                        (txg, tw, tb), tg),
+            "torch_fwdbwd": lambda: torch.autograd.grad(torch.nn.functional.conv2d(tx if first else txg, tw, tb,
+                                                                                   s, p, 1, g),
+                                                        (tw, tb) if first else (txg, tw, tb), tg),
         }
         r = time_side_by_side(fns, reps=reps, block=4, skip=1)
         flops = 2 * k * k * (C // g) * O * y.shape[2] * y.shape[3] * N
@@ -112,12 +117,14 @@ def layer_rows(nt, reps, peak):
     return rows
 
 
-def fixed_cost(reps):
+def fixed_cost(reps, nt):
+    """The intercept 2 t(a) - t(2a) of a 16x32x32 3x3 convolution over a and 2a images, a = the thread
+    count (so that both calls keep the same team busy): what a call costs beyond its arithmetic."""
     rng = np.random.default_rng(2)
-    x2 = rng.standard_normal((2, 16, 32, 32)).astype(np.float32)
-    x1 = x2[:1].copy()
+    x2 = rng.standard_normal((2 * nt, 16, 32, 32)).astype(np.float32)
+    x1 = x2[:nt].copy()
     w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
-    y1, y2 = np.empty((1, 16, 32, 32), np.float32), np.empty((2, 16, 32, 32), np.float32)
+    y1, y2 = np.empty((nt, 16, 32, 32), np.float32), np.empty((2 * nt, 16, 32, 32), np.float32)
     pad = (1, 1, 1, 1)
     r = time_side_by_side({"1": lambda: ops.conv2d(x1, w, padding=pad, out=y1),
                            "2": lambda: ops.conv2d(x2, w, padding=pad, out=y2)}, reps=reps * 20, block=50, skip=10)
@@ -205,10 +212,10 @@ def main(argv=None):
                 print(f"{row['layer']:26s} {row['fwd_ms']:7.2f} {row['fwdbwd_ms']:7.2f} {row['torch_fwd_ms']:7.2f} "
                       f"{row['torch_fwdbwd_ms']:8.2f} {row['gflops']:6.1f} {100 * row['of_sgemm']:5.0f}% "
                       f"{row['bwd_ratio']:5.2f}")
-            fc = dict(fixed_cost(a.reps), threads=nt)
+            fc = dict(fixed_cost(a.reps, nt), threads=nt)
             out["fixed"].append(fc)
-            print(f"fixed cost per call (1x16x32x32, 3x3): {fc['fixed_us']:.1f} us (1 image {fc['t1_us']:.1f} us, "
-                  f"2 images {fc['t2_us']:.1f} us)")
+            print(f"fixed cost per call (16x32x32, 3x3): {fc['fixed_us']:.1f} us ({nt} image(s) {fc['t1_us']:.1f} us, "
+                  f"{2 * nt} images {fc['t2_us']:.1f} us)")
             mp = dict(maxpool_bandwidth(max(5, a.reps // 3)), threads=nt)
             out["maxpool"].append(mp)
             print(f"max-pool 2x2 fwd+bwd [64,64,56,56]: {mp['pool_ms']:.1f} ms, {mp['pool_gbs']:.1f} GB/s = "

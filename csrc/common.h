@@ -32,6 +32,20 @@ static inline int omp_get_num_threads(void) { return 1; }
 #define FNN_CAT(a, b) FNN_CAT_(a, b)
 #define FNN_MIN(a, b) ((a) < (b) ? (a) : (b))
 
+/* for (size_t var = lo; var < hi; var++) BODY, vectorized as wide as the trip count allows: rows of
+ * small images (8-30 elements) would otherwise run as scalar remainders of a 16-wide clone's loop. */
+#define FNN_SIMD_FOR(var, lo, hi, BODY)                                                          \
+  do {                                                                                         \
+    size_t fnn_lo_ = (lo), fnn_hi_ = (hi), fnn_n_ = fnn_hi_ > fnn_lo_ ? fnn_hi_ - fnn_lo_ : 0; \
+    if (fnn_n_ >= 32) {                                                                        \
+      _Pragma("omp simd") for (size_t var = fnn_lo_; var < fnn_hi_; var++) BODY                \
+    } else if (fnn_n_ >= 8) {                                                                  \
+      _Pragma("omp simd simdlen(8)") for (size_t var = fnn_lo_; var < fnn_hi_; var++) BODY     \
+    } else {                                                                                   \
+      _Pragma("omp simd simdlen(4)") for (size_t var = fnn_lo_; var < fnn_hi_; var++) BODY     \
+    }                                                                                          \
+  } while (0)
+
 /* Runtime SIMD dispatch: one clone per x86-64 level, chosen once at load time by an ifunc.
  * FASTNN_NATIVE builds use -march=native instead. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(FASTNN_NATIVE)

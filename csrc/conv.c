@@ -10,8 +10,10 @@
 #define FNN_CONV_MAX_CHUNKS 16
 #define FNN_CONV_PART_BYTES ((size_t)64 << 20)
 
-/* Products narrower than this many columns run below BLAS's peak: small images group samples. */
+/* Products narrower than this many columns run below BLAS's peak: small images group samples, at
+ * most N / 8 of them per unit, so that a batch still gives a team 8 units. */
 #define FNN_CONV_MIN_COLS 512
+#define FNN_CONV_GROUP_CAP(N) (((N) + 7) / 8)
 
 /* How a convolution is cut into work units (fixed by the shapes, never by the thread count). */
 typedef struct {
@@ -36,8 +38,7 @@ static void fnn_conv_plan(const fnn_conv_t *c, size_t es, fnn_conv_plan_t *p) {
   p->S = 1;
   if (!p->direct && p->ntiles == 1 && p->P && p->K && p->P < FNN_CONV_MIN_COLS) {
     size_t want = (FNN_CONV_MIN_COLS + p->P - 1) / p->P, fit = FNN_CONV_TILE_BYTES / (p->K * es * p->P);
-    p->S = want < fit ? want : fit;
-    if (p->S > c->N) p->S = c->N;
+    p->S = FNN_MIN(FNN_MIN(want, fit), FNN_CONV_GROUP_CAP(c->N));
     if (p->S < 1) p->S = 1;
   }
   p->units = p->S > 1 ? (c->N + p->S - 1) / p->S : c->N * p->ntiles;
@@ -88,9 +89,12 @@ static void *fnn_thread_scratch(int which, size_t bytes) {
  * products over transformed 4x4 input tiles (2.25x fewer multiply-adds than im2col; the transforms
  * are additions). Measured (bench/conv.py) to match im2col at 8 channels per group on both sides and beat it above. */
 #define FNN_WINO_MIN_CH 8
-#define FNN_WINO_UNIT_BYTES ((size_t)2 << 20) /* transformed tiles + products of one unit */
+/* transformed tiles + products of one unit: small enough to stay in L2 for the convolutions; larger
+ * for the weight gradient, whose products sum over the unit's tiles (fewer, longer products) */
+#define FNN_WINO_UNIT_BYTES ((size_t)512 << 10)
+#define FNN_WINO_DW_UNIT_BYTES ((size_t)2 << 20)
 #define FNN_WINO_MIN_TILES 64
-#define FNN_WINO_MIN_UNITS 4
+#define FNN_WINO_MIN_UNITS 2
 
 typedef struct {
   size_t TH, TW, tiles; /* tile rows and columns (2x2 outputs each) per image, tiles per image */
@@ -111,10 +115,23 @@ static int fnn_wino_ok(const fnn_conv_t *c) {
          c->C / c->groups >= FNN_WINO_MIN_CH && c->OC / c->groups >= FNN_WINO_MIN_CH;
 }
 
+/* Depthwise (one input channel per group, several groups): direct loops beat products of one row. */
+static int fnn_depthwise(const fnn_conv_t *c) {
+  return fnn_conv_algo != 1 && c->groups > 1 && c->C == c->groups;
+}
+
+/* Depthwise rows: accumulators padded to whole vectors (OWp), the zero-padded input plane (Hp rows of Lw). */
+#define FNN_DW_VEC 16
+static void fnn_dw_geometry(const fnn_conv_t *c, size_t *OWp, size_t *Lw, size_t *Hp) {
+  *OWp = (c->OW + FNN_DW_VEC - 1) / FNN_DW_VEC * FNN_DW_VEC;
+  *Lw = (*OWp - 1) * c->sw + (c->KW - 1) * c->dw + 1;
+  *Hp = (c->OH - 1) * c->sh + (c->KH - 1) * c->dh + 1;
+}
+
 /* Units of whole tile rows, fixed by the shapes (never by the thread count). */
-static void fnn_wino_plan(const fnn_conv_t *c, size_t es, fnn_wino_plan_t *p) {
+static void fnn_wino_plan(const fnn_conv_t *c, size_t es, size_t unit_bytes, fnn_wino_plan_t *p) {
   size_t per_tile = 16 * (c->C / c->groups + c->OC / c->groups) * es;
-  size_t tb = FNN_WINO_UNIT_BYTES / per_tile;
+  size_t tb = unit_bytes / per_tile;
   if (tb < FNN_WINO_MIN_TILES) tb = FNN_WINO_MIN_TILES;
   p->TH = (c->OH + 1) / 2;
   p->TW = (c->OW + 1) / 2;
@@ -133,23 +150,12 @@ static void fnn_wino_plan(const fnn_conv_t *c, size_t es, fnn_wino_plan_t *p) {
   } else {
     p->rows = p->TH;
     p->nbands = 1;
-    p->S = FNN_MIN(c->N, tb / (p->tiles ? p->tiles : 1));
+    p->S = FNN_MIN(FNN_CONV_GROUP_CAP(c->N), tb / (p->tiles ? p->tiles : 1));
     if (p->S < 1) p->S = 1;
     p->units = (c->N + p->S - 1) / p->S;
     p->TB = p->S * p->tiles;
   }
 }
-
-/* A loop over the tiles of a tile row: short rows (small images) vectorize 4 wide, so that wide-vector
- * clones do not fall back to scalar remainders. */
-#define FNN_WINO_FOR(TW, CALL)                                       \
-  do {                                                               \
-    if ((TW) >= 8) {                                                 \
-      _Pragma("omp simd") for (size_t j = 0; j < (TW); j++) CALL;    \
-    } else {                                                         \
-      _Pragma("omp simd simdlen(4)") for (size_t j = 0; j < (TW); j++) CALL; \
-    }                                                                \
-  } while (0)
 
 #define FNN_TEMPLATE "conv.inc"
 #include "instantiate.h"
