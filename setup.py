@@ -54,7 +54,7 @@ class BuildExt(build_ext):
                 raise RuntimeError("fastnn: FASTNN_REQUIRE_OPENMP=1 but the compiler has no working -fopenmp")
             print("WARNING: fastnn: no OpenMP found; building serial kernels (fastnn info will say so)",
                   file=sys.stderr)
-        flags = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math", "--param=vect-partial-vector-usage=1",
+        flags = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
                  "-Wno-unused-function", "-Wno-unreachable-code"]
         flags.append("-fopenmp" if omp else "-fopenmp-simd")
         macros = []
