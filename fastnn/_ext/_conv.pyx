@@ -16,16 +16,29 @@ from fastnn._ext._blas cimport repin, split_mode
 cnp.import_array()
 
 
-cdef tuple _pair(object v, str name, long lo):
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        v = (v, v)
-    try:
-        a, b = int(v[0]), int(v[1])
-    except (TypeError, ValueError, IndexError):
-        raise ValueError(f"{name}: expected an int or a pair of ints, got {v!r}") from None
-    if a < lo or b < lo:
-        raise ValueError(f"{name}: expected values >= {lo}, got {v!r}")
-    return a, b
+cdef inline bint _is_int(object v):
+    return type(v) is int or (isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)))
+
+
+cdef tuple _ints(object v, Py_ssize_t n, str name, long lo, str expected):
+    """v as a tuple of n ints >= lo (an int alone is repeated), else a ValueError naming the argument."""
+    cdef Py_ssize_t i
+    cdef list out
+    if _is_int(v):
+        if v < lo:
+            raise ValueError(f"{name}: expected values >= {lo}, got {v!r}")
+        return (int(v),) * n
+    if not isinstance(v, (tuple, list)) or len(v) != n:
+        raise ValueError(f"{name}: expected {expected}, got {v!r}")
+    out = [None] * n
+    for i in range(n):
+        a = v[i]
+        if not _is_int(a):
+            raise ValueError(f"{name}: expected {expected}, got {v!r}")
+        if a < lo:
+            raise ValueError(f"{name}: expected values >= {lo}, got {v!r}")
+        out[i] = int(a)
+    return tuple(out)
 
 
 cdef int _setup(cnp.ndarray X, cnp.ndarray Wt, object stride, object padding, object dilation, object groups,
@@ -36,7 +49,7 @@ cdef int _setup(cnp.ndarray X, cnp.ndarray Wt, object stride, object padding, ob
         raise ValueError(f"weight: expected shape (out_channels, in_channels / groups, kH, kW), got "
                          f"{(<object>Wt).shape}")
     check_dtype(Wt, "weight", X, "x")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+    if not _is_int(groups) or groups < 1:
         raise ValueError(f"groups: expected a positive int, got {groups!r}")
     cdef cnp.npy_intp *xd = cnp.PyArray_DIMS(X)
     cdef cnp.npy_intp *wd = cnp.PyArray_DIMS(Wt)
@@ -48,14 +61,9 @@ cdef int _setup(cnp.ndarray X, cnp.ndarray Wt, object stride, object padding, ob
     if <size_t>wd[1] != c.C // c.groups:
         raise ValueError(f"weight: expected {c.C // c.groups} input channels per group (x has {c.C} channels, "
                          f"groups={c.groups}), got weight of shape {(<object>Wt).shape}")
-    sh, sw = _pair(stride, "stride", 1)
-    dh, dw = _pair(dilation, "dilation", 1)
-    try:
-        pt, pb, pl, pr = (int(p) for p in padding)
-    except (TypeError, ValueError):
-        raise ValueError(f"padding: expected (top, bottom, left, right), got {padding!r}") from None
-    if min(pt, pb, pl, pr) < 0:
-        raise ValueError(f"padding: expected values >= 0, got {padding!r}")
+    sh, sw = _ints(stride, 2, "stride", 1, "an int or a pair of ints")
+    dh, dw = _ints(dilation, 2, "dilation", 1, "an int or a pair of ints")
+    pt, pb, pl, pr = _ints(padding, 4, "padding", 0, "(top, bottom, left, right) ints")
     if c.KH == 0 or c.KW == 0:
         raise ValueError(f"weight: kernel size must be positive, got {(<object>Wt).shape}")
     cdef long eh = <long>c.H + pt + pb - dh * (<long>c.KH - 1) - 1, ew = <long>c.W + pl + pr - dw * (<long>c.KW - 1) - 1

@@ -1,5 +1,6 @@
 """Convolutions with PyTorch's signatures, defaults, weight layouts and numerics: Conv1d on (N, C, L),
-Conv2d on (N, C, H, W); the kernels are csrc/conv.c (bounded im2col tiles over BLAS)."""
+Conv2d on (N, C, H, W). The kernels are csrc/conv.c: Winograd F(2x2, 3x3) for 3x3 stride-1 layers,
+direct loops for depthwise ones, bounded im2col tiles over BLAS for the rest (bench/README.md)."""
 import math
 
 import numpy as np
