@@ -103,3 +103,12 @@ def test_transfer_by_loading_a_state_dict_and_freezing(tmp_path):
 def test_augmentation_with_vision_transforms_in_a_dataset(tmp_path):
     fast, _ = both("augmentation.py", tmp_path, torch_too=False)
     assert fast["accuracy"] > 0.9
+
+
+def test_cnn_with_functional_pooling_dataloader_and_saved_state_dict(tmp_path):
+    fast, ref = both("cnn.py", tmp_path)
+    assert fast["shapes"]["conv1"] == [16, 8, 8] and fast["shapes"]["fc"] == [10]
+    assert fast["accuracy"] > 0.95 and fast["losses"][-1] < 0.3 * fast["losses"][0]
+    if ref:
+        assert fast["params"] == ref["params"] and fast["shapes"] == ref["shapes"]
+        assert abs(fast["accuracy"] - ref["accuracy"]) < 0.03, (fast["accuracy"], ref["accuracy"])
