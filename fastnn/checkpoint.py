@@ -216,6 +216,7 @@ def _model_manifest(model, arrays, optimizer, scheduler, epoch, extra):
         "format": FORMAT, "format_version": FORMAT_VERSION, "fastnn_version": __version__, "kind": "model",
         "architecture": _architecture(model), "dtype": str(model.dtype) if model.dtype else None,
         "frozen": [n for n, p in model.named_parameters() if not p.requires_grad],
+        "frozen_modules": [n for n, m in model.named_modules() if m.frozen],
         "regularizers": {n: [p.regularizer.l1, p.regularizer.l2] for n, p in model.named_parameters()
                          if p.regularizer is not None},
         "epoch": epoch, "extra": None, "optimizer": None, "scheduler": None,
@@ -381,6 +382,10 @@ def _model_from(man, files, name):
     params = dict(model.named_parameters())
     for n in man.get("frozen", []):
         params[n].requires_grad = False
+    mods = dict(model.named_modules())
+    for n in man.get("frozen_modules", []):
+        if isinstance(n, str) and n in mods:
+            mods[n].__dict__["_frozen"] = True
     for n, (l1, l2) in man.get("regularizers", {}).items():
         params[n].regularizer = regularizers.Regularizer(l1, l2)
     return model

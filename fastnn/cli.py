@@ -1,5 +1,5 @@
-"""The `fastnn` command: demo (train the course's default network), info (what this build can do) and
-bench (kernels vs NumPy and PyTorch)."""
+"""The `fastnn` command: demo (train the course's default network), info (what this build can do), bench
+(kernels vs NumPy and PyTorch) and zoo (the local model zoo: list, build, info, path)."""
 import argparse
 import sys
 
@@ -55,6 +55,35 @@ def cmd_demo(args):
     return 0 if res["accuracy"] >= 0.9 else 1
 
 
+def cmd_zoo(args):
+    import json
+
+    from fastnn import zoo
+
+    if args.action == "list":
+        rows = zoo.list()
+        print(f"{'name':22s} {'ver':>3s} {'built':5s}  metrics / description")
+        for r in rows:
+            m = r.get("metrics") or {}
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in m.items()) if m else r.get("description", "")[:70]
+            print(f"{r['name']:22s} {r['version']:3d} {'yes' if r['built'] else 'no':5s}  {shown}")
+        print(f"(cache: {zoo.home()}; FASTNN_HOME moves it)")
+        return 0
+    if args.name is None:
+        raise ValueError(f"zoo {args.action}: a NAME is needed (fastnn zoo list shows them)")
+    try:
+        if args.action == "build":
+            zoo.build(args.name, force=args.force)
+            print(zoo.path(args.name))
+        elif args.action == "info":
+            print(json.dumps(zoo.info(args.name), indent=1))
+        else:
+            print(zoo.path(args.name))
+    except KeyError as e:
+        raise ValueError(e.args[0]) from None
+    return 0
+
+
 def _positive(v):
     try:
         n = int(v)
@@ -90,9 +119,13 @@ def main(argv=None):
     b.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     b.add_argument("--reps", type=_positive, default=None)
     b.add_argument("--json", default="fastnn-bench.json", help="where to write the JSON results")
+    z = sub.add_parser("zoo", help="the local model zoo: pretrained models to reuse (fastnn.zoo)")
+    z.add_argument("action", choices=["list", "build", "info", "path"])
+    z.add_argument("name", nargs="?", default=None)
+    z.add_argument("--force", action="store_true", help="build: rebuild even if cached")
     args = p.parse_args(argv)
     try:
-        return {"info": cmd_info, "bench": cmd_bench, "demo": cmd_demo}[args.cmd](args)
+        return {"info": cmd_info, "bench": cmd_bench, "demo": cmd_demo, "zoo": cmd_zoo}[args.cmd](args)
     except (ValueError, TypeError) as e:  # a bad option value: one line, no traceback
         print(f"fastnn {args.cmd}: error: {e}", file=sys.stderr)
         return 2

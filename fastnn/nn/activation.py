@@ -260,6 +260,7 @@ class GLU(_Functional):
 
 class CosineSimilarity(_Functional):
     """cosine_similarity(x1, x2, dim)."""
+    _config_keys = ("dim", "eps")
 
     def __init__(self, dim=1, eps=1e-8):
         super().__init__()
@@ -277,6 +278,9 @@ class PairwiseDistance(_Functional):
     def __init__(self, p=2.0, eps=1e-6, keepdim=False):
         super().__init__()
         self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def get_config(self):
+        return {"p": self.norm, "eps": self.eps, "keepdim": self.keepdim}
 
     def forward(self, x1, x2):
         from . import functional as F

@@ -465,15 +465,30 @@ class Module:
         return self
 
     def freeze(self):
-        """Stop training this module's parameters (requires_grad = False)."""
+        """Make this module constant: its parameters stop training (requires_grad = False) and its buffers
+        stop changing -- a frozen BatchNorm normalizes with its running statistics even in training mode
+        and never updates them. train(), eval() and fit keep it frozen; unfreeze() undoes it. Dropout and
+        RReLU inside a frozen module still draw in training mode (freezing stops learning, not
+        regularization). PyTorch's idiom, requires_grad_(False), keeps PyTorch's meaning: the parameters
+        stop, but a BatchNorm in training mode still uses and updates its batch statistics."""
+        for m in self.modules():
+            m.__dict__["_frozen"] = True
         for p in self.parameters():
             p.requires_grad = False
         return self
 
     def unfreeze(self):
+        """Undo freeze(): parameters train again and buffers follow the training mode."""
+        for m in self.modules():
+            m.__dict__["_frozen"] = False
         for p in self.parameters():
             p.requires_grad = True
         return self
+
+    @property
+    def frozen(self):
+        """True after freeze() (until unfreeze())."""
+        return self.__dict__.get("_frozen", False)
 
     @property
     def regularizer(self):

@@ -69,13 +69,17 @@ class _BatchNorm(Module):
             want = " or ".join(f"{d}-D" for d in self._ndims)
             raise ValueError(f"{type(self).__name__}({self.num_features}) got input of shape {x.shape}; "
                              f"expected {want} input with {self.num_features} channels on axis 1")
-        if self.training and x.size // max(x.shape[1], 1) <= 1:
+        if self._batch_mode() and x.size // max(x.shape[1], 1) <= 1:
             raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel when training, "
                              f"got input of shape {x.shape} (drop or merge a last batch of one sample: "
                              "DataLoader(drop_last=True), or fit, which merges it)")
 
     def forward(self, x):
         return layer_call(self, x)
+
+    def _batch_mode(self):
+        """Training mode and not frozen: normalize with the batch's statistics and update the running ones."""
+        return self.training and not self.__dict__.get("_frozen", False)
 
     def _fwd(self, x):
         dtype = self.weight._a.dtype if self.affine else self._dtype
@@ -88,15 +92,16 @@ class _BatchNorm(Module):
         b = self.bias._a if self.affine else None
         rm = self.running_mean._a if self.track_running_stats else None
         rv = self.running_var._a if self.track_running_stats else None
-        batch_stats = self.training or not self.track_running_stats
+        training = self._batch_mode()
+        batch_stats = training or not self.track_running_stats
         if batch_stats:
             momentum = self.momentum
-            if self.training and self.track_running_stats:
+            if training and self.track_running_stats:
                 nbt = self.num_batches_tracked._a
                 nbt[...] += 1
                 if momentum is None:
                     momentum = 1.0 / float(nbt)
-            ops.batch_norm(x, w, b, rm if self.training else None, rv if self.training else None, training=True,
+            ops.batch_norm(x, w, b, rm if training else None, rv if training else None, training=True,
                            momentum=momentum or 0.0, eps=self.eps, out=y, return_stats=True,
                            save_mean=mean, save_invstd=invstd)
         else:
@@ -160,6 +165,11 @@ class LayerNorm(Module):
         from . import functional as F
 
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def get_config(self):
+        return {"normalized_shape": self.normalized_shape, "eps": self.eps,
+                "elementwise_affine": self.elementwise_affine, "bias": self.bias is not None,
+                "dtype": str(self.weight.dtype if self.weight is not None else np.float32)}
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -27,9 +27,10 @@ class _Pad(Module):
 def _pad_class(name, mode, nd, doc):
     def init(self, padding, value=0.0):
         _Pad.__init__(self, padding, value)
-    ns = {"_mode": mode, "_nd": nd, "__doc__": doc, "__module__": __name__}
+    ns = {"_mode": mode, "_nd": nd, "__doc__": doc, "__module__": __name__, "_config_keys": ("padding", "value")}
     if mode != "constant" or name.startswith("Zero"):
         ns["__init__"] = lambda self, padding: _Pad.__init__(self, padding)
+        ns["_config_keys"] = ("padding",)
     return type(name, (_Pad,), ns)
 
 
@@ -45,6 +46,8 @@ ReplicationPad2d = _pad_class("ReplicationPad2d", "replicate", 2, "Pad the last 
 
 class Upsample(Module):
     """Resize the spatial axes (nn.functional.interpolate's modes)."""
+
+    _config_keys = ("size", "scale_factor", "mode", "align_corners")
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()

@@ -110,7 +110,7 @@ class MaxPool2d(_MaxPool):
 
 class _AvgPool(_FixedPool):
     _op = "avg"
-    _config_keys = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+    _config_keys = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):

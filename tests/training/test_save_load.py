@@ -102,3 +102,33 @@ def test_file_objects_and_refusals(tmp_path):
         fastnn.load(tmp_path / "missing.pt")
     with pytest.raises(TypeError, match="only with a model of fastnn layers"):
         fastnn.save({"a": 1}, tmp_path / "x.pt", optimizer=optim.SGD(Net().parameters(), lr=0.1))
+
+
+def test_every_layer_round_trips_with_its_non_default_arguments(tmp_path):
+    """A model saved as architecture + weights comes back with the same constructor arguments: no layer
+    silently falls back to its defaults."""
+    import fastnn
+    from fastnn import nn
+
+    fastnn.manual_seed(0)
+    model = nn.Sequential(
+        nn.Unflatten(1, (2, 6, 6)), nn.ZeroPad2d((1, 0, 2, 1)), nn.ConstantPad2d(1, 0.5), nn.ReflectionPad2d(1),
+        nn.ReplicationPad2d((1, 1, 0, 0)), nn.Conv2d(2, 4, 3, stride=2, padding=1, dilation=1, groups=2, bias=False,
+                                                     padding_mode="reflect"),
+        nn.BatchNorm2d(4, eps=1e-3, momentum=0.2), nn.LeakyReLU(0.2), nn.Upsample(size=(7, 5), mode="bilinear",
+                                                                               align_corners=False),
+        nn.AvgPool2d(3, 1, 1, ceil_mode=True, count_include_pad=False, divisor_override=2),
+        nn.MaxPool2d(2, 1, 1, dilation=1, ceil_mode=True), nn.AdaptiveAvgPool2d((3, 2)), nn.Dropout2d(0.3),
+        nn.Flatten(), nn.LayerNorm(24, eps=1e-4, bias=False), nn.ELU(0.5), nn.Linear(24, 5))
+    x = np.random.default_rng(0).standard_normal((3, 72)).astype(np.float32)
+    model.eval()
+    y = model(fastnn.tensor(x)).detach().numpy()
+    path = tmp_path / "m.pt"
+    fastnn.save(model, path)
+    back = fastnn.load(path)
+    back.eval()
+    assert repr(back) == repr(model)
+    for a, b in zip(model.modules(), back.modules()):
+        if type(a) is not nn.Sequential:
+            assert a.get_config() == b.get_config(), type(a).__name__
+    np.testing.assert_array_equal(back(fastnn.tensor(x)).detach().numpy(), y)
