@@ -26,6 +26,7 @@ FAMILIES = {
     "_augment": ["augment"],
     "_conv": ["conv", "gemm", "norm"],
     "_pool": ["pool"],
+    "_rbm": ["rbm", "gemm"],
 }
 
 

@@ -102,6 +102,10 @@ int fnn_color_jitter(int dtype, const void *x, void *y, size_t N, size_t C, size
  * call of `fn` (sgemm/dgemm from scipy's BLAS, which must then run single-threaded) ---- */
 int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
              int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz);
+/* the same with the smallest product (multiply-adds) worth a team given: the blocks depend on it, so a
+ * caller passes a constant (fnn_gemm: 1M, measured on MLP steps) */
+int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
+                int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz, double par_min);
 /* one BLAS call on the calling thread (the building block of the above and of the convolutions) */
 void fnn_gemm_serial(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha,
                      const void *A, int lda, const void *B, int ldb, double beta, void *C, int ldc);
@@ -131,6 +135,22 @@ int fnn_pool2d(int op, int dtype, const void *x, void *y, int32_t *idx, size_t P
 int fnn_pool2d_backward(int op, int dtype, const void *gy, void *gx, const int32_t *idx, size_t P, size_t H,
                         size_t W, size_t OH, size_t OW, const int64_t *hs, const int64_t *hn, long dh,
                         const int64_t *ws, const int64_t *wn, long dw, const double *div, int nt);
+
+/* ---- rbm (rbm.c): restricted Boltzmann machines, W (H x V) row-major, chain (P x H) ---- */
+typedef struct {
+  size_t V, H, P;               /* visible and hidden units; persistent particles */
+  int k, persistent, gaussian;  /* Gibbs steps; persistent chain (else CD from the batch); visible units */
+  double lr, momentum, weight_decay, sparsity_target, sparsity_cost, sparsity_decay;
+  uint64_t seed;                /* Philox key of the draws */
+} fnn_rbm_t;
+/* Elements of scratch (of the dtype) fnn_rbm_train needs for batches of up to `batch` rows. */
+size_t fnn_rbm_work_size(const fnn_rbm_t *c, size_t batch);
+/* Train on the rows of X (n x V) in batches of `batch` (in the order of `order`, n indices, or as stored);
+ * calls: sampling calls so far (keyed into the draws; advanced). inj: NULL, or the draws to use in
+ * order (tests). Winc/bhinc/bvinc: momentum buffers; q (H): running mean activity for sparsity. */
+int fnn_rbm_train(int dtype, void *gemm, const fnn_rbm_t *c, const void *X, size_t n, size_t batch,
+                  const int64_t *order, void *W, void *bh, void *bv, void *chain, void *Winc, void *bhinc,
+                  void *bvinc, void *q, uint64_t *calls, const void *inj, void *work, int nt, int ftz);
 
 /* ---- runtime (runtime.c) ---- */
 int fnn_has_openmp(void);

@@ -37,9 +37,14 @@ void fnn_gemm_serial(int dtype, void *fn, int ta, int tb, int M, int N, int K, d
 
 int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
              int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz) {
+  return fnn_gemm_ex(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, ftz, FNN_GEMM_PAR_MIN);
+}
+
+int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
+                int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz, double par_min) {
   size_t es = dtype == FNN_F32 ? sizeof(float) : sizeof(double);
   double work = (double)M * (double)N * (double)K;
-  if (work < 2 * FNN_GEMM_PAR_MIN || M <= 0 || N <= 0) {
+  if (work < 2 * par_min || M <= 0 || N <= 0) {
     FNN_FTZ_BEGIN(ftz);
     fnn_gemm_serial(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     FNN_FTZ_END();
@@ -58,7 +63,7 @@ int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double al
   if (blk < 64) blk = 64;
   int nblk = (len + blk - 1) / blk;
   int team = nt < nblk ? nt : nblk;
-  if (work / FNN_GEMM_PAR_MIN < team) team = (int)(work / FNN_GEMM_PAR_MIN);
+  if (work / par_min < team) team = (int)(work / par_min);
   if (team < 1) team = 1;
   const char *a = (const char *)A, *b = (const char *)B;
   char *c = (char *)C;

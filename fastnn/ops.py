@@ -17,10 +17,11 @@ from ._ext._loss import (binary_cross_entropy_with_logits, cross_entropy, l1_los
 from ._ext._norm import batch_norm, batch_norm_backward, batch_norm_stats, channel_sum
 from ._ext._optim import adagrad_step, adam_step, nadam_step, rmsprop_step, sgd_step
 from ._ext._pool import pool2d, pool2d_backward
+from ._ext._rbm import rbm_train
 from ._ext._reduce import clamp_, global_norm, norm_pow, scale_, sum_squares
 
 __all__ = [
-    "matmul", "linear", "linear_backward", "conv2d", "conv2d_backward", "pool2d", "pool2d_backward",
+    "matmul", "linear", "linear_backward", "conv2d", "conv2d_backward", "pool2d", "pool2d_backward", "rbm_train",
     "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward",
     "leaky_relu", "leaky_relu_backward", "elu", "elu_backward", "selu", "selu_backward",
     "gelu", "gelu_backward", "silu", "silu_backward", "softplus", "softplus_backward",

@@ -591,3 +591,46 @@ def pool2d_backward(grad_out, x_shape, hs, hn, dh, ws, wn, dw, *, op="max", indi
                 flat = (rows[:, None] * W + cols[None, :]).reshape(-1)
                 gx[:, flat] += (g[:, oh, ow] / div.reshape(OH, OW)[oh, ow])[:, None]
     return _out(gx.reshape(tuple(x_shape)).astype(grad_out.dtype), out)
+
+
+def rbm_train(x, W, bh, bv, chain, Winc, bhinc, bvinc, q, *, batch_size, k=1, persistent=True, gaussian=False,
+              lr=0.1, momentum=0.0, weight_decay=0.0, sparsity_target=0.1, sparsity_cost=0.0, sparsity_decay=0.9,
+              seed=0, calls=0, order=None, draws=None):
+    """NumPy twin of fastnn.ops.rbm_train for Bernoulli units without momentum, decay or sparsity
+    (scikit-learn's update generalised to CD-k); `draws` (uniforms, consumed in the kernel's order) are
+    required: Philox is the kernel's own."""
+    if draws is None or gaussian or momentum or weight_decay or sparsity_cost:
+        raise NotImplementedError("reference.rbm_train: Bernoulli units, no momentum/decay/sparsity, given draws")
+    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    u, pos = np.asarray(draws, np.float64).reshape(-1), 0
+
+    def take(shape):
+        nonlocal pos
+        n = int(np.prod(shape))
+        out = u[pos:pos + n].reshape(shape)
+        pos += n
+        return out
+
+    X = x if order is None else x[np.asarray(order)]
+    for s in range(0, len(X), batch_size):
+        v = X[s:s + batch_size]
+        hpos = sig(v @ W.T + bh)
+        h = chain if persistent else (take(hpos.shape) < hpos).astype(v.dtype)
+        if not persistent:
+            calls += 1
+        for step in range(1, k + 1):
+            pv = sig(h @ W + bv)
+            vneg = (take(pv.shape) < pv).astype(v.dtype)
+            hneg = sig(vneg @ W.T + bh)
+            calls += 1
+            if step < k:
+                h = (take(hneg.shape) < hneg).astype(v.dtype)
+                calls += 1
+        lr_n = lr / len(v)
+        W += lr_n * (hpos.T @ v - hneg.T @ vneg)
+        bh += lr_n * (hpos.sum(0) - hneg.sum(0))
+        bv += lr_n * (v.sum(0) - vneg.sum(0))
+        if persistent:
+            chain[...] = (take(hneg.shape) < hneg).astype(v.dtype)
+            calls += 1
+    return calls

@@ -77,6 +77,16 @@ cdef extern from "fastnn.h" nogil:
     int fnn_conv2d_backward(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w,
                             const void *gy, void *gx, void *gw, int accumulate, int nt, int ftz)
 
+    ctypedef struct fnn_rbm_t:
+        size_t V, H, P
+        int k, persistent, gaussian
+        double lr, momentum, weight_decay, sparsity_target, sparsity_cost, sparsity_decay
+        uint64_t seed
+    size_t fnn_rbm_work_size(const fnn_rbm_t *c, size_t batch)
+    int fnn_rbm_train(int dtype, void *gemm, const fnn_rbm_t *c, const void *X, size_t n, size_t batch,
+                      const int64_t *order, void *W, void *bh, void *bv, void *chain, void *Winc, void *bhinc,
+                      void *bvinc, void *q, uint64_t *calls, const void *inj, void *work, int nt, int ftz)
+
     int FNN_POOL_MAX, FNN_POOL_AVG
     int fnn_pool2d(int op, int dtype, const void *x, void *y, int32_t *idx, size_t P, size_t H, size_t W,
                    size_t OH, size_t OW, const int64_t *hs, const int64_t *hn, long dh, const int64_t *ws,
