@@ -42,8 +42,8 @@ from . import nn, optim, data, utils, training, vision  # noqa: E402,F811
 from .checkpoint import load, load_checkpoint, save  # noqa: E402
 from .nn.functional import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d, conv2d,  # noqa: E402
                             max_pool1d, max_pool2d)
-from .training import evaluate, fit, predict  # noqa: E402
-from . import transfer, zoo  # noqa: E402
+from .training import evaluate, fit, lr_find, predict  # noqa: E402
+from . import diagnostics, transfer, zoo  # noqa: E402
 
 
 def _function_form(name):

@@ -187,6 +187,48 @@ def dirac_(w, groups=1):
 
 
 # Linear(init=...) names
+def lsuv_(model, X, tol=0.1, max_iter=10, rng=None):
+    """Layer-sequential unit-variance initialization (Mishkin & Matas 2016): every Linear and Conv
+    layer gets an orthonormal weight matrix and zero bias, then, from the input up, its weights are
+    rescaled until the variance of its output on the batch X is within `tol` of 1 (at most max_iter
+    rescalings per layer). Data-dependent: X should be a representative batch (a few hundred samples).
+    Runs without recording gradients, in the model's current mode (restored); returns the model."""
+    from ..autograd import no_grad
+    from ..tensor import _wrap
+    from .conv import _ConvNd
+    from .linear import Linear
+
+    if not 0 < tol < 1:
+        raise ValueError(f"tol: expected a number in (0, 1), got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter: expected a positive int, got {max_iter!r}")
+    layers = [m for m in model.modules() if isinstance(m, (Linear, _ConvNd))]
+    if not layers:
+        raise ValueError("model: no Linear or Conv layer to initialize")
+    x = _wrap(np.asarray(X.numpy() if isinstance(X, Tensor) else X))
+    seen = {}
+    for m in layers:
+        orthogonal_(m.weight, rng=rng)
+        if m.bias is not None:
+            zeros_(m.bias)
+    hooks = [m.register_forward_hook(lambda mod, i, o: seen.__setitem__(id(mod), o)) for m in layers]
+    try:
+        with no_grad():
+            for m in layers:
+                for _ in range(int(max_iter)):
+                    seen.clear()
+                    model(x)
+                    var = float(np.var(np.asarray(seen[id(m)].numpy(), np.float64)))
+                    if not np.isfinite(var) or var == 0 or abs(var - 1.0) < tol:
+                        break
+                    w = m.weight._a
+                    w *= (1.0 / math.sqrt(var))
+    finally:
+        for h in hooks:
+            h.remove()
+    return model
+
+
 SCHEMES = {
     "he_normal": lambda w, rng: kaiming_normal_(w, nonlinearity="relu", rng=rng),
     "he_uniform": lambda w, rng: kaiming_uniform_(w, nonlinearity="relu", rng=rng),

@@ -193,3 +193,61 @@ class ProgressBar(Callback):
                 f"{logs['samples_per_sec']:,.0f} samples/s - " + " - ".join(parts) + f" - lr {logs['lr']:.3g}")
         self.stream.write(("\r" + line + " " * 8 + "\n") if self.tty else line + "\n")
         self.stream.flush()
+
+
+class Diagnostics(Callback):
+    """The diagnosis of fastnn.diagnostics during fit, on a fixed random `batch_size` of the training
+    samples: per-layer statistics go into ``history.diagnostics`` (a list of {"epoch", "layers",
+    "problems"}) and summary columns into the epoch's record (``history["diag_grad_ratio"]``: the lowest
+    layer's weight gradient over the top layer's; ``diag_saturated`` / ``diag_dead``: the worst layer's
+    fraction; ``diag_problems``); each kind of problem is warned about once (RuntimeWarning).
+
+    every: diagnose every that many epochs; "auto" (default): after the first epoch, as often as keeps
+    the diagnosis under `budget` (5 %) of the training time -- every epoch on large data, every few
+    epochs when an epoch takes milliseconds."""
+
+    def __init__(self, every="auto", batch_size=128, warn=True, seed=0, budget=0.05):
+        if every != "auto" and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise ValueError(f"every: expected a positive int or 'auto', got {every!r}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
+            raise ValueError(f"batch_size: expected an int >= 2, got {batch_size!r}")
+        if not 0 < budget < 1:
+            raise ValueError(f"budget: expected a fraction in (0, 1), got {budget!r}")
+        self.every, self.batch_size, self.warn, self.seed, self.budget = every, batch_size, warn, seed, budget
+
+    def on_train_begin(self, logs):
+        self.seen = set()
+        self.trainer.history.diagnostics = []
+        n = len(self.trainer.X)
+        self.idx = np.sort(np.random.default_rng(self.seed).permutation(n)[:self.batch_size])
+        self.train_time = self.diag_time = 0.0
+
+    def _due(self, epoch, logs):
+        if self.every != "auto":
+            return (epoch + 1) % self.every == 0
+        self.train_time += logs.get("seconds", 0.0)
+        return epoch == 0 or self.diag_time <= self.budget * self.train_time
+
+    def on_epoch_end(self, epoch, logs):
+        if not self._due(epoch, logs):
+            return
+        import warnings
+
+        from ..diagnostics import diagnose
+
+        t = self.trainer
+        t0 = time.perf_counter()
+        rep = diagnose(t.model, t.X[self.idx], t.y[self.idx], loss=t.loss_fn, batch_size=len(self.idx))
+        self.diag_time += time.perf_counter() - t0
+        t.history.diagnostics.append({"epoch": epoch + 1, "layers": rep.layers,
+                                      "problems": [vars(p) for p in rep.problems]})
+        rec = t.history.epochs[-1]
+        ratios = [r["grad_ratio"] for r in rep.layers if r.get("grad_ratio") is not None]
+        rec["diag_grad_ratio"] = ratios[0] if ratios else None
+        rec["diag_saturated"] = max([r["saturated"] for r in rep.layers if r["saturated"] is not None], default=None)
+        rec["diag_dead"] = max([r["dead"] for r in rep.layers if r["dead"] is not None], default=None)
+        rec["diag_problems"] = ",".join(rep.kinds())
+        for p in rep.problems:
+            if self.warn and p.kind not in self.seen:
+                self.seen.add(p.kind)
+                warnings.warn(f"Diagnostics (epoch {epoch + 1}): {p}", RuntimeWarning, stacklevel=2)

@@ -156,7 +156,7 @@ def _check_targets(model, X, y, loss_fn, yname="y"):
 
 
 class _Trainer:
-    """What callbacks see: model, optimizer, epochs, n_batches, history, stop_training."""
+    """What callbacks see: model, optimizer, epochs, n_batches, history, stop_training; X, y, loss_fn."""
 
     def __init__(self, model, optimizer, epochs, history):
         self.model, self.optimizer, self.epochs, self.history = model, optimizer, epochs, history
@@ -390,6 +390,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     regularized = any(p.regularizer is not None for p in model.parameters())
     history = History()
     trainer = _Trainer(model, optimizer, epochs, history)
+    trainer.X, trainer.y, trainer.loss_fn = X, y, loss_fn  # (for callbacks that look at the data: Diagnostics)
     if prefetch is None:
         prefetch = 2 if transform is not None else 0
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, transform=transform, seed=seed,
