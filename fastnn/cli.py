@@ -1,5 +1,6 @@
 """The `fastnn` command: demo (train the course's default network), info (what this build can do), bench
-(kernels vs NumPy and PyTorch) and zoo (the local model zoo: list, build, info, path)."""
+(kernels vs NumPy and PyTorch), zoo (the local model zoo: list, build, info, path) and experiment (the
+chapter's experiments: list, run)."""
 import argparse
 import sys
 
@@ -84,6 +85,25 @@ def cmd_zoo(args):
     return 0
 
 
+def cmd_experiment(args):
+    from fastnn import experiments
+
+    if args.action == "list":
+        experiments.names()
+        for name, (_, desc) in experiments.EXPERIMENTS.items():
+            print(f"{name:15s} {desc}")
+        return 0
+    if args.name is None:
+        raise ValueError("experiment run: a NAME is needed (fastnn experiment list shows them), or 'all'")
+    todo = experiments.names() if args.name == "all" else [args.name]
+    for name in todo:
+        try:
+            experiments.run(name, out=args.out, quick=args.quick)
+        except KeyError as e:
+            raise ValueError(e.args[0]) from None
+    return 0
+
+
 def _positive(v):
     try:
         n = int(v)
@@ -123,9 +143,15 @@ def main(argv=None):
     z.add_argument("action", choices=["list", "build", "info", "path"])
     z.add_argument("name", nargs="?", default=None)
     z.add_argument("--force", action="store_true", help="build: rebuild even if cached")
+    e = sub.add_parser("experiment", help="the chapter's experiments: claim, measurement, verdict, PNG + JSON")
+    e.add_argument("action", choices=["list", "run"])
+    e.add_argument("name", nargs="?", default=None, help="an experiment (fastnn experiment list), or 'all'")
+    e.add_argument("--out", default="fastnn-experiments", help="folder for the PNG and JSON files")
+    e.add_argument("--quick", action="store_true", help="fewer epochs and seeds (under a minute each)")
     args = p.parse_args(argv)
     try:
-        return {"info": cmd_info, "bench": cmd_bench, "demo": cmd_demo, "zoo": cmd_zoo}[args.cmd](args)
+        return {"info": cmd_info, "bench": cmd_bench, "demo": cmd_demo, "zoo": cmd_zoo,
+                "experiment": cmd_experiment}[args.cmd](args)
     except (ValueError, TypeError) as e:  # a bad option value: one line, no traceback
         print(f"fastnn {args.cmd}: error: {e}", file=sys.stderr)
         return 2
