@@ -30,6 +30,9 @@ def cmd_info(args):
 
     print("  matmul:        " + ("one thread pool: scipy's BLAS pinned to 1 thread, each product split over "
                                "fastnn's threads" if _blas.get_split() else "BLAS threads its own products"))
+    from fastnn import distributed
+
+    print(f"  MPI:           {distributed.info()}")
     print(f"  compiler:      {b['compiler']}")
     print(f"  flags:         {b['flags']}")
     print(f"  numpy {np.__version__}, scipy {scipy.__version__}, python {sys.version.split()[0]}")

@@ -37,6 +37,7 @@ class DataLoader:
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
         self.transform, self.prefetch = transform, int(prefetch)
         self.merge_single = bool(merge_single)
+        self.min_last = 2 if merge_single else 1  # (fit under mpiexec raises it: 2 samples per rank)
         self.seed = seed if seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
         self.epoch = 0
 
@@ -48,7 +49,7 @@ class DataLoader:
         (batch norm needs two)."""
         n, b = self.X.shape[0], self.batch_size
         stops = list(range(0, n - (b - 1 if self.drop_last else 0), b))
-        if self.merge_single and not self.drop_last and len(stops) > 1 and n - stops[-1] == 1:
+        if self.merge_single and not self.drop_last and len(stops) > 1 and n - stops[-1] < self.min_last:
             stops.pop()
         return stops
 

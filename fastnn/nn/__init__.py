@@ -23,7 +23,7 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "Flatten", "Unflatten", "Linear", "Parameter", "Arena", "ArenaRange", "pack", "Sigmoid", "Tanh", "ReLU",
            "ReLU6", "LeakyReLU", "RReLU", "PReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Softplus",
            "Softsign", "Hardtanh", "LogSigmoid", "Softmax", "LogSoftmax", "Softmin", "BatchNorm1d", "BatchNorm2d",
-           "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
+           "SyncBatchNorm", "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
            "BCEWithLogitsLoss", "KLDivLoss", "StateDictError", "functional", "init", "utils", "LayerNorm",
            "Embedding", "GLU", "Hardsigmoid", "Hardswish", "Threshold", "CosineSimilarity", "PairwiseDistance",
            "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d",
@@ -31,7 +31,7 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", 
            "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
            "AdaptiveMaxPool2d", "Dropout1d", "Dropout2d"]
 
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm, SyncBatchNorm  # noqa: E402
 
 
 def __getattr__(name):  # PyTorch's layers fastnn lacks: a NotImplementedError naming them

@@ -143,6 +143,124 @@ class BatchNorm2d(_BatchNorm):
     _ndims = (4,)
 
 
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm whose training statistics are those of the whole batch across the ranks of an MPI
+    world (fastnn.distributed): every rank normalizes its shard with the global mean and variance, and
+    the backward pass sums the gradient terms over the ranks. Outside a world of several ranks, or in
+    eval mode, it is BatchNorm. The ranks must call it in the same order (every rank runs the model).
+    SyncBatchNorm.convert_sync_batchnorm(model) converts a model's BatchNorm layers in place (PyTorch's
+    name; its state and parameters are kept)."""
+
+    _ndims = (2, 3, 4)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        if process_group is not None:
+            raise ValueError("process_group: fastnn's SyncBatchNorm syncs over the whole world; expected None")
+        for m in module.modules():
+            if isinstance(m, _BatchNorm) and not isinstance(m, SyncBatchNorm):
+                m.__class__ = SyncBatchNorm  # same state; only how training statistics are gathered differs
+        return module
+
+    def _world(self):
+        from .._mpi import _W
+
+        return _W if _W.size > 1 and self._batch_mode() else None
+
+    def _check(self, x):
+        if self._world() is None:
+            return super()._check(x)
+        if x.ndim not in self._ndims or x.shape[1] != self.num_features:
+            raise ValueError(f"SyncBatchNorm({self.num_features}) got input of shape {x.shape}; expected 2-D "
+                             f"to 4-D input with {self.num_features} channels on axis 1")
+
+    def _fwd(self, x):
+        W = self._world()
+        if W is None:
+            return super()._fwd(x)
+        dtype = self.weight._a.dtype if self.affine else self._dtype
+        x = self._input(x, dtype)
+        self._check(x)
+        C = self.num_features
+        n, mean, var = _global_stats(W, x, C)
+        if n <= 1:
+            raise ValueError(f"SyncBatchNorm: expected more than 1 value per channel over the ranks when "
+                             f"training, got {n} (input of shape {x.shape} on rank {W.rank})")
+        if self.track_running_stats:
+            nbt = self.num_batches_tracked._a
+            nbt[...] += 1
+            m = self.momentum if self.momentum is not None else 1.0 / float(nbt)
+            rm, rv = self.running_mean._a, self.running_var._a
+            rm[...] = (1 - m) * rm + m * mean
+            rv[...] = (1 - m) * rv + m * var * (n / (n - 1))
+        y = self._buf("y", x.shape, dtype)
+        w = self.weight._a if self.affine else None
+        b = self.bias._a if self.affine else None
+        ops.batch_norm(x, w, b, mean.astype(dtype), var.astype(dtype), training=False, eps=self.eps, out=y)
+        invstd = (1.0 / np.sqrt(var + self.eps)).astype(dtype)
+        return y, (x, mean.astype(dtype), invstd, n)
+
+    def _bwd(self, ctx, g, need_input_grad):
+        if isinstance(ctx[3], bool):  # the forward ran as plain batch norm
+            return super()._bwd(ctx, g, need_input_grad)
+        from .._mpi import _W as W, _reduce_sum
+
+        x, mean, invstd, n = ctx
+        C, dtype = self.num_features, x.dtype
+        g = g.astype(dtype, copy=False)
+        gb, gw = np.zeros(C, dtype), np.zeros(C, dtype)
+        ops.batch_norm_backward(g, x, None, mean, invstd, training=False, need_input_grad=False,
+                                grad_weight=gw, grad_bias=gb)
+        if self.affine and self.weight.requires_grad:  # this rank's share, averaged with the others' later
+            self.weight._g += gw
+            self.bias._g += gb
+        if not need_input_grad:
+            return None
+        # The input gradient couples every rank through the shared statistics: sum the terms over the
+        # ranks, each weighted by the share its gradients get when they are averaged (see _mpi.grad_share).
+        share = W.grad_share if W.grad_share is not None else 1.0 / W.size
+        sums = np.concatenate([gb, gw]).astype(np.float64) * share
+        _reduce_sum(sums)
+        c = 1.0 / (share * n)
+        w = self.weight._a.astype(np.float64) if self.affine else 1.0
+        inv = invstd.astype(np.float64)
+        a = w * inv                                    # gx = a g + b x + d, per channel
+        bcoef = -w * inv * inv * sums[C:] * c
+        d = -a * sums[:C] * c - bcoef * mean
+        bs = (1, C) + (1,) * (x.ndim - 2)
+        gx = self._buf("gx", x.shape, dtype)
+        np.multiply(g, a.astype(dtype).reshape(bs), out=gx)
+        gx += x * bcoef.astype(dtype).reshape(bs)
+        gx += d.astype(dtype).reshape(bs)
+        return gx
+
+
+def _global_stats(W, x, C):
+    """(count, mean, biased variance) per channel over every rank's x, in float64, identical on every
+    rank: each rank's count, mean and variance are gathered and combined in rank order (Chan et al.'s
+    pairwise formula, as PyTorch's SyncBatchNorm)."""
+    n_local = x.size // C
+    mine = np.zeros((3, C), np.float64)
+    mine[0] = n_local
+    if n_local:
+        m, v = ops.batch_norm_stats(x)
+        mine[1], mine[2] = m, v
+    allv = np.empty((W.size, 3, C), np.float64)
+    W.comm.Allgather(mine, allv)
+    n, mean, m2 = np.zeros(C), np.zeros(C), np.zeros(C)
+    for k in range(W.size):
+        nk, mk, vk = allv[k]
+        tot = n + nk
+        with np.errstate(invalid="ignore", divide="ignore"):
+            delta = mk - mean
+            frac = np.where(tot > 0, nk / np.where(tot > 0, tot, 1), 0.0)
+            mean = mean + delta * frac
+            m2 = m2 + vk * nk + delta * delta * n * frac
+        n = tot
+    total = int(n[0])
+    return total, mean, m2 / max(total, 1)
+
+
 class LayerNorm(Module):
     """Normalize over the last len(normalized_shape) axes of each sample, then an elementwise affine
     (PyTorch's LayerNorm; runs on tensors through autograd)."""

@@ -102,6 +102,13 @@ class ModelCheckpoint(Callback):
         self.best = math.inf if self.mode == "min" else -math.inf
 
     def on_epoch_end(self, epoch, logs):
+        from .._mpi import _W
+
+        if _W.rank != 0:  # one writer under mpiexec
+            return
+        self._on_epoch_end(epoch, logs)
+
+    def _on_epoch_end(self, epoch, logs):
         from ..checkpoint import save
 
         v = logs.get(self.monitor)
@@ -121,13 +128,17 @@ class TerminateOnNaN(Callback):
 
 
 class CSVLogger(Callback):
-    """Append each epoch's logs as a CSV row."""
+    """Append each epoch's logs as a CSV row (rank 0's alone under mpiexec)."""
 
     def __init__(self, path, append=False):
         self.path, self.append = os.fspath(path), append
         self._keys = None
 
     def on_epoch_end(self, epoch, logs):
+        from .._mpi import _W
+
+        if _W.rank != 0:
+            return
         new = self._keys is None
         if new:
             self._keys = list(logs)
@@ -226,7 +237,12 @@ class Diagnostics(Callback):
         if self.every != "auto":
             return (epoch + 1) % self.every == 0
         self.train_time += logs.get("seconds", 0.0)
-        return epoch == 0 or self.diag_time <= self.budget * self.train_time
+        due = epoch == 0 or self.diag_time <= self.budget * self.train_time
+        from .._mpi import _W
+
+        if _W.size > 1:  # timings differ between ranks; the diagnosis (SyncBatchNorm) must run on all or none
+            due = bool(_W.comm.bcast(due, root=0))
+        return due
 
     def on_epoch_end(self, epoch, logs):
         if not self._due(epoch, logs):
@@ -234,6 +250,8 @@ class Diagnostics(Callback):
         import warnings
 
         from ..diagnostics import diagnose
+
+        from .._mpi import _W
 
         t = self.trainer
         t0 = time.perf_counter()
@@ -248,6 +266,6 @@ class Diagnostics(Callback):
         rec["diag_dead"] = max([r["dead"] for r in rep.layers if r["dead"] is not None], default=None)
         rec["diag_problems"] = ",".join(rep.kinds())
         for p in rep.problems:
-            if self.warn and p.kind not in self.seen:
+            if self.warn and p.kind not in self.seen and _W.rank == 0:
                 self.seen.add(p.kind)
                 warnings.warn(f"Diagnostics (epoch {epoch + 1}): {p}", RuntimeWarning, stacklevel=2)

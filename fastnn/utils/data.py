@@ -23,7 +23,7 @@ from .._random import Generator, default_generator
 from ..tensor import Tensor, _arr, _wrap, as_tensor
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
-           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler", "WeightedRandomSampler",
+           "DistributedSampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler", "WeightedRandomSampler",
            "DataLoader", "default_collate", "get_worker_info"]
 
 
@@ -207,6 +207,52 @@ class WeightedRandomSampler(Sampler):
 
     def __iter__(self):
         return iter(self._indices().tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class DistributedSampler(Sampler):
+    """Each rank's part of a dataset (PyTorch's semantics): the indices -- shuffled by (seed + epoch)
+    when shuffle, so call set_epoch(e) every epoch -- are padded by repeating the first ones (or, with
+    drop_last, cut) to a multiple of num_replicas, and rank r takes every num_replicas-th from r. Every
+    rank gets len(self) indices, so the ranks run the same number of steps. num_replicas and rank
+    default to fastnn.distributed's world."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        if num_replicas is None or rank is None:
+            from .._mpi import init
+
+            world = init()
+            num_replicas = world.size if num_replicas is None else num_replicas
+            rank = world.rank if rank is None else rank
+        for name, v in (("num_replicas", num_replicas), ("rank", rank), ("seed", seed)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                raise ValueError(f"{name}: expected an int, got {v!r}")
+        if num_replicas < 1:
+            raise ValueError(f"num_replicas: expected a positive int, got {num_replicas}")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), int(seed), bool(drop_last), 0
+        n = len(dataset)
+        if self.drop_last and n % self.num_replicas:
+            self.num_samples = math.ceil((n - self.num_replicas) / self.num_replicas)
+        else:
+            self.num_samples = math.ceil(n / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def set_epoch(self, epoch):
+        self.epoch = int(epoch)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        idx = np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle else np.arange(n)
+        if self.drop_last:
+            idx = idx[:self.total_size]
+        elif self.total_size > n:
+            idx = np.resize(idx, self.total_size)  # repeats from the start, as PyTorch pads
+        return iter(idx[self.rank:self.total_size:self.num_replicas].tolist())
 
     def __len__(self):
         return self.num_samples
