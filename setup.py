@@ -2,8 +2,10 @@
 
 Flags: -O3 -fno-math-errno -fno-trapping-math (vectorizes exp/select loops without -ffast-math, which
 would break NaN/Inf). OpenMP is probed; without it the build is serial, with a warning, unless
-FASTNN_REQUIRE_OPENMP=1 (FASTNN_DISABLE_OPENMP=1 forces the serial build, to test it). No -march=native unless FASTNN_NATIVE=1: wheels run on any x86-64 and pick
-AVX2/AVX-512 clones at run time.
+FASTNN_REQUIRE_OPENMP=1 (FASTNN_DISABLE_OPENMP=1 forces the serial build, to test it;
+FASTNN_OPENMP_CFLAGS/LDFLAGS name other OpenMP flags, e.g. Apple clang with libomp). No -march=native
+unless FASTNN_NATIVE=1: wheels run on any x86-64 and pick AVX2/AVX-512 clones at run time. No debug
+info unless FASTNN_DEBUG=1.
 """
 import os
 import shutil
@@ -30,16 +32,24 @@ FAMILIES = {
 }
 
 
-def _probe_openmp(compiler):
-    """Compile and link a tiny OpenMP program: the only reliable test of -fopenmp."""
+def _openmp_flags():
+    """Compile and link flags for OpenMP: -fopenmp (GCC, LLVM clang), or the environment's
+    FASTNN_OPENMP_CFLAGS / FASTNN_OPENMP_LDFLAGS (Apple clang with Homebrew's libomp:
+    "-Xpreprocessor -fopenmp -I<libomp>/include" and "-L<libomp>/lib -lomp")."""
+    cflags = os.environ.get("FASTNN_OPENMP_CFLAGS", "-fopenmp").split()
+    return cflags, os.environ.get("FASTNN_OPENMP_LDFLAGS", " ".join(cflags)).split()
+
+
+def _probe_openmp(compiler, cflags, ldflags):
+    """Compile and link a tiny OpenMP program: the only reliable test of the OpenMP flags."""
     tmp = tempfile.mkdtemp()
     try:
         src = os.path.join(tmp, "omp.c")
         with open(src, "w") as f:
             f.write("#include <omp.h>\nint main(void){int n=0;\n#pragma omp parallel reduction(+:n)\nn+=1;\n"
                     "return omp_get_max_threads() > 0 && n > 0 ? 0 : 1;}\n")
-        objs = compiler.compile([src], output_dir=tmp, extra_postargs=["-fopenmp"])
-        compiler.link_executable(objs, "omp", output_dir=tmp, extra_postargs=["-fopenmp"])
+        objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
+        compiler.link_executable(objs, "omp", output_dir=tmp, extra_postargs=ldflags)
         return True
     except Exception:
         return False
@@ -49,7 +59,8 @@ def _probe_openmp(compiler):
 
 class BuildExt(build_ext):
     def build_extensions(self):
-        omp = os.environ.get("FASTNN_DISABLE_OPENMP") != "1" and _probe_openmp(self.compiler)
+        omp_c, omp_l = _openmp_flags()
+        omp = os.environ.get("FASTNN_DISABLE_OPENMP") != "1" and _probe_openmp(self.compiler, omp_c, omp_l)
         if not omp:
             if os.environ.get("FASTNN_REQUIRE_OPENMP") == "1":
                 raise RuntimeError("fastnn: FASTNN_REQUIRE_OPENMP=1 but the compiler has no working -fopenmp")
@@ -57,7 +68,13 @@ class BuildExt(build_ext):
                   file=sys.stderr)
         flags = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
                  "-Wno-unused-function", "-Wno-unreachable-code"]
-        flags.append("-fopenmp" if omp else "-fopenmp-simd")
+        flags += omp_c if omp else ["-fopenmp-simd"]
+        # release builds carry no debug info (7.1 MB of .so -> ~1.7 MB); FASTNN_DEBUG=1 keeps it
+        link = list(omp_l) if omp else []
+        if os.environ.get("FASTNN_DEBUG") != "1":
+            flags.append("-g0")
+            if sys.platform.startswith("linux"):
+                link.append("-Wl,--strip-debug")
         macros = []
         if os.environ.get("FASTNN_NATIVE") == "1":
             flags.append("-march=native")
@@ -65,7 +82,7 @@ class BuildExt(build_ext):
         info = " ".join(flags) + (" (native)" if macros else "")
         for ext in self.extensions:
             ext.extra_compile_args = list(ext.extra_compile_args) + flags
-            ext.extra_link_args = list(ext.extra_link_args) + (["-fopenmp"] if omp else [])
+            ext.extra_link_args = list(ext.extra_link_args) + link
             ext.define_macros = list(ext.define_macros) + macros
             if ext.name.endswith("_runtime"):
                 ext.define_macros.append(("FNN_BUILD_FLAGS", '"%s"' % info))

@@ -443,7 +443,7 @@ class Function:
 # numerical gradient check
 
 def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
-    """Compare the analytic gradients of func(*inputs) (float64 tensors that require grad) with central
+    """Compare the analytic gradients of ``func(*inputs)`` (float64 tensors that require grad) with central
     finite differences, as torch.autograd.gradcheck. Returns True, or raises / returns False."""
     from .tensor import Tensor
 

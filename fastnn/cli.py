@@ -125,7 +125,10 @@ def _thread_counts(v):
 
 
 def main(argv=None):
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="fastnn", description="fastnn: fast CPU neural-network training")
+    p.add_argument("--version", action="version", version=f"fastnn {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("info", help="what this build can do (OpenMP, SIMD, BLAS, threads)")
     d = sub.add_parser("demo", help="train the course's default network on the digits data")

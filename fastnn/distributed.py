@@ -133,7 +133,7 @@ def synchronize_gradients(params, weight=None, total=None):
 
 class DistributedOptimizer:
     """Wraps a fastnn optimizer: step() first averages the gradients over the ranks (synchronize), then
-    updates. To clip the averaged gradients in a PyTorch-style loop (as Horovod):
+    updates. To clip the averaged gradients in a PyTorch-style loop (as Horovod)::
 
         opt.synchronize(); nn.utils.clip_grad_norm_(model, 1.0)
         with opt.skip_synchronize():

@@ -1,5 +1,5 @@
-"""Weight penalties added to the loss: L1 (lambda sum |w|), L2 (lambda sum w^2) and the elastic net
-(l1 sum |w| + l2 sum w^2; the course writes it sum(beta w^2 + |w|)).
+"""Weight penalties added to the loss: L1 (lambda sum abs(w)), L2 (lambda sum w^2) and the elastic net
+(l1 sum abs(w) + l2 sum w^2; the course writes it sum(beta w^2 + abs(w))).
 
 Attach one to a layer (``Linear(..., regularizer=L2(1e-4))`` or ``layer.regularizer = ...``: its
 weights only, not biases) or to a parameter group (``{"params": ..., "regularizer": L1(1e-5)}``).
@@ -17,7 +17,7 @@ from . import ops
 
 
 class Regularizer:
-    """l1 * sum |w| + l2 * sum w^2."""
+    """l1 * sum abs(w) + l2 * sum w^2."""
 
     def __init__(self, l1=0.0, l2=0.0):
         for name, v in (("l1", l1), ("l2", l2)):
@@ -44,7 +44,7 @@ class Regularizer:
 
 
 class L1(Regularizer):
-    """lambda * sum |w| (drives weights to exactly zero: sparse models)."""
+    """lambda * sum abs(w) (drives weights to exactly zero: sparse models)."""
 
     def __init__(self, lam):
         super().__init__(l1=lam)
@@ -64,7 +64,7 @@ class L2(Regularizer):
 
 
 class ElasticNet(Regularizer):
-    """l1 * sum |w| + l2 * sum w^2."""
+    """l1 * sum abs(w) + l2 * sum w^2."""
 
     def __init__(self, l1=0.01, l2=0.01):
         super().__init__(l1=l1, l2=l2)

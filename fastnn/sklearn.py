@@ -3,7 +3,7 @@
 They follow scikit-learn's contract (fit / partial_fit / predict / predict_proba / decision_function /
 score, get_params / set_params / clone, sample weights, pickling) and pass its estimator checks, so they
 work in Pipeline, GridSearchCV and cross_val_score. With no arguments they train the chapter's default
-network: He initialization, ELU, batch normalization, dropout 0.2, Nesterov momentum.
+network: He initialization, ELU, batch normalization, dropout 0.2, Nesterov momentum::
 
     from fastnn.sklearn import NeuralNetClassifier
     clf = NeuralNetClassifier(hidden_layer_sizes=(128, 64), max_epochs=40).fit(X, y)
@@ -269,8 +269,8 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
     normalization, at the cost of a copy; the scikit-learn way is a StandardScaler in a Pipeline. Without
     it, float32 input reaches the network uncopied).
 
-    Attributes: classes_, n_features_in_, feature_names_in_, model_ (the fastnn network), optimizer_,
-    loss_curve_, history_ (fastnn History), n_iter_.
+    Attributes: ``classes_``, ``n_features_in_``, ``feature_names_in_``, ``model_`` (the fastnn network), ``optimizer_``,
+    ``loss_curve_``, ``history_`` (fastnn History), ``n_iter_``.
     """
 
     _classifier = True
@@ -343,7 +343,7 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
     # Nesterov at the classifier's 0.05 diverges on small regression problems)
     """A fastnn network as a scikit-learn regressor (mean squared error; one or several outputs). The
     network learns standardized targets (predictions are scaled back), so the default learning rate suits
-    any target scale. The parameters and attributes are NeuralNetClassifier's (no classes_), except the
+    any target scale. The parameters and attributes are NeuralNetClassifier's (no ``classes_``), except the
     optimizer's defaults: optimizer="adam", lr=1e-3."""
 
     def __init__(self, module=None, *, hidden_layer_sizes=(128, 64), activation="elu", init="he_normal",

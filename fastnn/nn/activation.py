@@ -185,7 +185,7 @@ class ReLU6(Hardtanh):
 
 
 class Softsign(_Functional):
-    """x / (1 + |x|)."""
+    """x / (1 + abs(x))."""
 
     def _apply(self, F, x):
         return F.softsign(x)

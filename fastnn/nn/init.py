@@ -173,7 +173,7 @@ def eye_(w):
 
 
 def dirac_(w, groups=1):
-    """Identity-preserving convolution weights (out, in, *k): the centre tap of channel i -> i is 1."""
+    """Identity-preserving convolution weights ``(out, in, *k)``: the centre tap of channel i -> i is 1."""
     arr = _arr(w)
     if arr.ndim not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")

@@ -306,7 +306,7 @@ class MSELoss(_PairLoss):
 
 
 class L1Loss(_PairLoss):
-    """mean (or sum) of |output - target|."""
+    """mean (or sum) of abs(output - target)."""
     _op = staticmethod(ops.l1_loss)
 
 
@@ -365,7 +365,7 @@ class BCELoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = output - target)."""
+    """0.5 d^2 / beta where abs(d) < beta, abs(d) - 0.5 beta elsewhere (d = output - target)."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(reduction, size_average, reduce)
@@ -390,7 +390,7 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(SmoothL1Loss):
-    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere."""
+    """0.5 d^2 where abs(d) < delta, delta (abs(d) - 0.5 delta) elsewhere."""
 
     def __init__(self, reduction="mean", delta=1.0):
         _Loss.__init__(self, reduction)

@@ -51,7 +51,7 @@ def _grad_views(params):
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale gradients in place so their global norm is at most max_norm (PyTorch's rule:
-    g *= max_norm / (total + 1e-6) when that factor is < 1). Returns the total norm before clipping
+    ``g *= max_norm / (total + 1e-6)`` when that factor is < 1). Returns the total norm before clipping
     (a 0-d tensor, as PyTorch; NaN or Inf when a gradient is). error_if_nonfinite=True raises
     (changing nothing) when the norm is NaN or Inf; otherwise the gradients are scaled by the
     non-finite coefficient exactly as PyTorch does (NaN norm -> NaN gradients, Inf norm -> zeros)."""

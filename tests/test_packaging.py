@@ -1,0 +1,51 @@
+"""Packaging promises: the version the command reports, no sources or debug info in the installed
+package, and a clear error from an unbuilt source tree."""
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fastnn
+
+PKG = Path(fastnn.__file__).resolve().parent
+
+
+def test_version_agrees_everywhere():
+    assert importlib.metadata.version("fastnn") == fastnn.__version__
+    for cmd in ([sys.executable, "-m", "fastnn", "--version"],):
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == f"fastnn {fastnn.__version__}"
+
+
+def test_python_dash_m_is_the_command():
+    r = subprocess.run([sys.executable, "-m", "fastnn", "zoo", "list"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "digits" in r.stdout
+    bad = subprocess.run([sys.executable, "-m", "fastnn", "nonsense"], capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+@pytest.mark.skipif(os.environ.get("FASTNN_DEBUG") == "1", reason="a debug build keeps debug info")
+def test_installed_package_has_no_sources_or_debug_info():
+    if (PKG.parent / "setup.py").exists():
+        pytest.skip("an in-place development build, not an installed package")
+    files = [p for p in PKG.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.suffix in (".c", ".cpp", ".inc", ".pyx")], "sources in the package"
+    for so in (p for p in files if p.suffix == ".so"):
+        assert b".debug_info" not in so.read_bytes(), f"{so.name} carries debug info"
+
+
+def test_unbuilt_source_tree_says_how_to_build(tmp_path):
+    """A copy of the Python sources without the compiled modules: importing it explains what to do."""
+    shutil.copytree(PKG, tmp_path / "fastnn", ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"))
+    r = subprocess.run([sys.executable, "-c", "import fastnn"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 0
+    assert "ImportError" in r.stderr and "pip install ." in r.stderr and "pip install -e ." in r.stderr
