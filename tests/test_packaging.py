@@ -14,21 +14,22 @@ import fastnn
 PKG = Path(fastnn.__file__).resolve().parent
 
 
-def test_version_agrees_everywhere():
+def test_version_agrees_everywhere(tmp_path):
     assert importlib.metadata.version("fastnn") == fastnn.__version__
     for cmd in ([sys.executable, "-m", "fastnn", "--version"],):
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip() == f"fastnn {fastnn.__version__}"
 
 
-def test_python_dash_m_is_the_command():
-    r = subprocess.run([sys.executable, "-m", "fastnn", "zoo", "list"], capture_output=True, text=True,
-                       timeout=120)
+def test_python_dash_m_is_the_command(tmp_path):
+    """(Run from outside the source tree, as a user would: its unbuilt fastnn/ would shadow the install.)"""
+    r = subprocess.run([sys.executable, "-m", "fastnn", "zoo", "list"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "digits" in r.stdout
-    bad = subprocess.run([sys.executable, "-m", "fastnn", "nonsense"], capture_output=True, text=True,
-                         timeout=60)
+    bad = subprocess.run([sys.executable, "-m", "fastnn", "nonsense"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 
