@@ -46,6 +46,19 @@ static inline int omp_get_num_threads(void) { return 1; }
     }                                                                                          \
   } while (0)
 
+/* The same for a reduction loop over 0..C: FNN_SIMD_RED(+ : s, c, C, { s += x[c]; }). */
+#define FNN_STR(x) #x
+#define FNN_SIMD_RED(RED, var, C, BODY)                                                            \
+  do {                                                                                         \
+    if ((C) >= 32) {                                                                           \
+      _Pragma(FNN_STR(omp simd reduction(RED))) for (size_t var = 0; var < (C); var++) BODY      \
+    } else if ((C) >= 8) {                                                                     \
+      _Pragma(FNN_STR(omp simd simdlen(8) reduction(RED))) for (size_t var = 0; var < (C); var++) BODY \
+    } else {                                                                                   \
+      _Pragma(FNN_STR(omp simd simdlen(4) reduction(RED))) for (size_t var = 0; var < (C); var++) BODY \
+    }                                                                                          \
+  } while (0)
+
 /* Runtime SIMD dispatch: one clone per x86-64 level, chosen once at load time by an ifunc.
  * FASTNN_NATIVE builds use -march=native instead. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(FASTNN_NATIVE)

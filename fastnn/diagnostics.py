@@ -265,19 +265,49 @@ def _findings(rows, has_grads):
 
 
 def diagnose(model, X, y=None, *, loss=None, batch_size=256, optimizer=None):
-    """Statistics of every layer on the first `batch_size` samples of X, in training mode (batch norm on
-    batch statistics, dropout active): activation mean/std, the fraction of sigmoid/tanh outputs within
-    2 % of a bound ("saturated"), the fraction of ReLU units never active ("dead"); with y and a loss, the
-    gradient norm of each layer's weights and of its output, each weight gradient relative to the top
-    layer's; the weight norm; with an optimizer, the update-to-weight ratio of one step (the step is
-    undone). Returns a Report whose `problems` name the chapter's failure modes with their remedies. The
-    model, its gradients, the optimizer and the random generators are left exactly as they were."""
+    """Why a network fails to train: per-layer statistics on one batch, and the problems they show.
+
+    The first `batch_size` samples of X go through the model in training mode (batch norm on batch
+    statistics, dropout active). The model, its gradients, the optimizer and the random generators are
+    left exactly as they were.
+
+    Parameters
+    ----------
+    model : fastnn.nn.Module
+    X : array_like or Tensor
+    y : array_like or Tensor, optional
+        Targets: with a loss, gradients are measured too.
+    loss : Module or {"cross_entropy", "mse"}, optional
+    batch_size : int, default 256
+        At least 2.
+    optimizer : fastnn.optim.Optimizer, optional
+        Measures the update-to-weight ratio of one step (the step is undone).
+
+    Returns
+    -------
+    Report
+        ``report.layers``: per layer, activation mean/std, the fraction of sigmoid/tanh outputs within 2 %
+        of a bound ("saturated"), the fraction of ReLU units never active ("dead"), the gradient norm of
+        its weights and of its output, its weight gradient relative to the top layer's, the weight norm,
+        the update ratio. ``report.problems``: Findings of kind "vanishing", "exploding", "saturated",
+        "dead" or "bad_init", each naming the layers, the evidence and the chapter's remedy.
+        ``print(report)`` is a table; ``report.plot(path)`` draws it.
+
+    Examples
+    --------
+    >>> report = fastnn.diagnostics.diagnose(model, X, y, loss=nn.CrossEntropyLoss())
+    >>> [p.kind for p in report.problems]
+    ['saturated']
+    """
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 2:
         raise ValueError(f"batch_size: expected an int >= 2, got {batch_size!r}")
     if loss is not None and y is None:
         raise ValueError("y: a loss needs targets")
     if isinstance(loss, str):
-        loss = {"cross_entropy": nn.CrossEntropyLoss, "mse": nn.MSELoss}[loss]()
+        named = {"cross_entropy": nn.CrossEntropyLoss, "mse": nn.MSELoss}
+        if loss not in named:
+            raise ValueError(f"loss: expected a loss module or one of {sorted(named)}, got {loss!r}")
+        loss = named[loss]()
     X = np.asarray(X.numpy() if isinstance(X, Tensor) else X)
     if len(X) < 2:
         raise ValueError(f"X: expected at least 2 samples, got {len(X)}")

@@ -208,9 +208,24 @@ def _check_batch_size(batch_size):
 
 
 def evaluate(model, X, y, *, loss=None, batch_size=256, metrics=("accuracy",)):
-    """Mean loss and metrics over (X, y) in eval mode (the mode is restored afterwards). "accuracy" is
-    the argmax match for class labels (also without a loss), the sign of the logit against targets > 0.5
-    with BCEWithLogitsLoss, and not computed for regression losses."""
+    """Mean loss and metrics over (X, y) in eval mode (the mode is restored afterwards).
+
+    Parameters
+    ----------
+    model : fastnn.nn.Module
+    X, y : array_like or Tensor
+    loss : Module, type or str, optional
+        Without it only the metrics are computed.
+    batch_size : int, default 256
+    metrics : sequence, default ("accuracy",)
+        "accuracy" is the argmax match for class labels (also without a loss), the sign of the logit
+        against targets > 0.5 with BCEWithLogitsLoss, and not computed for regression losses.
+
+    Returns
+    -------
+    dict
+        ``{"loss": ..., "accuracy": ...}``.
+    """
     batch_size = _check_batch_size(batch_size)
     X, y = _check_arrays(X, y)
     if y is None:
@@ -253,7 +268,19 @@ def _evaluate_sharded(model, X, y, **kw):
 
 
 def predict(model, X, *, batch_size=256):
-    """Model outputs for X in eval mode, as a new array (the mode is restored afterwards)."""
+    """Model outputs for X in eval mode, as a new array (the mode is restored afterwards).
+
+    Parameters
+    ----------
+    model : fastnn.nn.Module
+    X : array_like or Tensor
+    batch_size : int, default 256
+
+    Returns
+    -------
+    numpy.ndarray
+        The outputs (logits for a classifier: ``predict(model, X).argmax(1)`` gives the classes).
+    """
     batch_size = _check_batch_size(batch_size)
     X = np.asarray(_arr(X))
     if X.ndim < 1 or X.shape[0] == 0:
@@ -398,39 +425,80 @@ class _DistStep(_Step):
 def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=None, validation_split=0.0,
         scheduler=None, callbacks=(), metrics=("accuracy",), transform=None, clip_grad_norm=None, verbose=1,
         seed=None, shuffle=True, prefetch=None, terminate_on_nan=True, distributed=None):
-    """Train `model` on (X, y) (arrays or tensors) for `epochs` epochs; returns a History.
+    """Train `model` on (X, y) for `epochs` epochs, Keras-style; returns the History.
 
-    loss: a loss module (or its class, or a name: "cross_entropy", "mse", ...); optimizer: a fastnn
-    optimizer or a name ("adam", "sgd", ... with its default settings). validation_data=(X_val, y_val),
-    or validation_split: the last fraction of (X, y), set aside before shuffling (Keras' rule).
-    scheduler: stepped once per epoch -- ReduceLROnPlateau with the validation loss (training loss
-    without validation data) -- or once per batch when its ``per_batch`` attribute is true (OneCycleLR).
-    metrics: "accuracy" (or "acc") and callables f(outputs, targets).
-    transform: augmentation applied to each training batch (fastnn.data transforms), fresh every epoch.
-    clip_grad_norm: clip the global gradient norm to this value every step. Penalties attached with
-    fastnn.regularizers are added to the reported loss. seed: reproducible batches and augmentation.
-    prefetch: batches prepared ahead by the loader's background thread; default 2 with a transform
-    (augmentation overlaps training) and 0 without (gathering an in-memory batch takes microseconds,
-    while handing batches between threads costs a GIL switch per step: digits MLP at batch 32 measured
-    636k samples/s inline vs 205k through the thread).
+    Parameters
+    ----------
+    model : fastnn.nn.Module
+        A built-in model (runs the fused array chain) or any module (runs through autograd).
+    X, y : array_like or Tensor
+        Inputs and targets (class indices for cross-entropy, values for regression losses).
+    loss : Module, type or str
+        A loss module, its class, or a name: ``"cross_entropy"``, ``"mse"``, ...
+    optimizer : fastnn.optim.Optimizer or str
+        An optimizer, or a name (``"adam"``, ``"sgd"``, ...) with its default settings.
+    epochs : int
+        Passes over the data.
+    batch_size : int, default 32
+        Samples per step. When the last batch of an epoch would hold a single sample and the model has
+        batch norm, it is merged into the previous batch (said once with verbose).
+    validation_data : tuple of (X_val, y_val), optional
+        Evaluated after every epoch (``val_loss``, ``val_accuracy``, the generalization ``gap``).
+    validation_split : float, default 0.0
+        Or: the last fraction of (X, y), set aside before shuffling (Keras' rule).
+    scheduler : LR scheduler, optional
+        Stepped once per epoch -- ReduceLROnPlateau with the validation loss (the training loss without
+        validation data) -- or once per batch when its ``per_batch`` attribute is true (OneCycleLR).
+    callbacks : sequence of Callback
+        EarlyStopping, ModelCheckpoint, CSVLogger, LearningRateScheduler, Diagnostics, ...
+    metrics : sequence, default ("accuracy",)
+        ``"accuracy"`` (or ``"acc"``) and callables ``f(outputs, targets)``.
+    transform : fastnn.data transform, optional
+        Augmentation applied to each training batch, drawn anew every epoch.
+    clip_grad_norm : float, optional
+        Clip the global gradient norm to this value every step.
+    verbose : int, default 1
+        1: a progress bar and one line per epoch; 0: silent.
+    seed : int, optional
+        Reproducible batches and augmentation.
+    shuffle : bool, default True
+        Shuffle the samples every epoch.
+    prefetch : int, optional
+        Batches prepared ahead by the loader's background thread; default 2 with a transform
+        (augmentation overlaps training) and 0 without (gathering an in-memory batch takes
+        microseconds, while handing batches between threads costs a GIL switch per step: the digits MLP
+        at batch 32 measured 636k samples/s inline vs 205k through the thread).
+    terminate_on_nan : bool, default True
+        Stop at a non-finite loss and restore the last state known to be finite (below).
+    distributed : bool, optional
+        Data-parallel training over MPI (:mod:`fastnn.distributed`); None turns it on when the script
+        runs under ``mpiexec`` with more than one rank. Parameters start from rank 0's; every rank sees
+        the same shuffled global batches of `batch_size` and trains on its shard; gradients are averaged
+        before each update (and before clipping); losses, metrics and validation values are the whole
+        batch's, so early stopping and LR-on-plateau decide alike everywhere; the progress bar and
+        checkpoints are rank 0's. Batch-norm statistics stay per rank (use ``nn.SyncBatchNorm``).
 
-    distributed: data-parallel training over MPI (fastnn.distributed): None (default) turns it on when
-    the script runs under mpiexec with more than one rank. Parameters start from rank 0's; every rank
-    sees the same shuffled global batches of batch_size and trains on its shard; gradients are averaged
-    before each update (and before clipping); losses, metrics and validation values are the whole
-    batch's, so early stopping and LR-on-plateau decide alike everywhere; the progress bar and
-    checkpoints are rank 0's. Batch norm statistics stay per rank (use nn.SyncBatchNorm to share them).
+    Returns
+    -------
+    History
+        Per epoch: loss, metrics, validation values, gap, lr, seconds, samples_per_sec.
 
-    Batch norm needs more than one sample per batch: when the last batch of an epoch would hold a
-    single sample, fit merges it into the previous batch (said once with verbose).
+    Notes
+    -----
+    Every argument is checked before training starts (a ValueError naming it), targets included (NaN
+    or Inf refused). A failure in the very first step restores the model and optimizer and re-raises:
+    the call changes nothing. A non-finite loss stops training and restores, exactly, the parameters,
+    buffers and optimizer state (step counts included) of the last point known to give a finite loss --
+    the start of the epoch, or of the previous epoch when the epoch's first batch was already non-finite
+    -- with a warning. Ctrl-C stops after the current step and returns the history so far, the model
+    intact. Penalties attached with :mod:`fastnn.regularizers` are added to the reported loss.
 
-    Safety: every argument is checked before training starts (ValueError naming it), targets included
-    (NaN or Inf refused); a failure in the very first step restores the model and optimizer and
-    re-raises (the call changes nothing); a non-finite loss stops training and restores, exactly, the
-    parameters, buffers and optimizer state (step counts included) of the last point known to give a
-    finite loss -- the start of the epoch, or of the previous epoch when the epoch's first batch was
-    already non-finite -- with a warning; Ctrl-C stops after the current step and returns the history
-    so far, the model intact.
+    Examples
+    --------
+    >>> opt = fastnn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+    >>> history = fastnn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=20,
+    ...                      validation_split=0.1, callbacks=[fastnn.training.EarlyStopping(patience=5)])
+    >>> history["val_accuracy"][-1]
     """
     epochs = _positive_int(epochs, "epochs")
     batch_size = _check_batch_size(batch_size)

@@ -1,6 +1,10 @@
 """No hang and no crash across processes and thread pools: fork after parallel kernels (multiprocessing,
 Pool, DataLoader workers), the zero-class cross-entropy that used to raise SIGFPE, and products that
 stay single-pool and bitwise reproducible whatever a caller's threadpoolctl state."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -77,7 +81,7 @@ def test_products_keep_one_pool_under_a_callers_threadpool_limits():
 def test_results_do_not_depend_on_the_thread_count_through_autograd():
     x = np.random.default_rng(0).standard_normal((64, 20)).astype(np.float32)
     out = []
-    for nt in (1, 2, 3, 5):
+    for nt in (1, 2, 3, 5, 16):
         with fastnn.set_num_threads(nt):
             fastnn.manual_seed(0)
             m = nn.Sequential(nn.Linear(20, 300), nn.BatchNorm1d(300), nn.ELU(), nn.Dropout(0.3), nn.Linear(300, 4))
@@ -87,3 +91,39 @@ def test_results_do_not_depend_on_the_thread_count_through_autograd():
     for o in out[1:]:
         for g1, g2 in zip(out[0], o):
             np.testing.assert_array_equal(g1, g2)
+
+
+_TRAIN = """
+import numpy as np, fastnn, sys
+from fastnn import nn, optim
+rng = np.random.default_rng(0)
+X = rng.standard_normal((1000, 784)).astype(np.float32)
+y = rng.integers(0, 10, 1000)
+fastnn.manual_seed(0)
+m = nn.Sequential(nn.Linear(784, 300), nn.BatchNorm1d(300), nn.ELU(), nn.Dropout(0.2), nn.Linear(300, 100),
+                  nn.ReLU(), nn.Linear(100, 10))
+opt = optim.Adam(m.parameters(), lr=1e-3)
+fastnn.fit(m, X, y, loss="cross_entropy", optimizer=opt, epochs=2, batch_size=int(sys.argv[1]), verbose=0, seed=0)
+print(fastnn.get_num_threads())
+np.save(sys.argv[2], np.concatenate([p.detach().numpy().ravel() for p in m.parameters()]))
+"""
+
+
+@pytest.mark.parametrize("batch", [32, 512])
+def test_training_is_bitwise_the_same_with_more_threads_than_cores(tmp_path, batch):
+    """Whole training runs (products of every block layout, batch norm, dropout, Adam) under
+    OMP_NUM_THREADS = 1, 3 and 16 -- more threads than this machine may have cores -- end with the
+    same parameters, bit for bit."""
+    script = tmp_path / "train.py"
+    script.write_text(_TRAIN)
+    runs = {}
+    for nt in ("1", "3", "16"):
+        env = dict(os.environ, OMP_NUM_THREADS=nt)
+        out = tmp_path / f"p{nt}.npy"
+        r = subprocess.run([sys.executable, str(script), str(batch), str(out)], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == nt  # fastnn took the thread count from OMP_NUM_THREADS
+        runs[nt] = np.load(out)
+    np.testing.assert_array_equal(runs["1"], runs["3"])
+    np.testing.assert_array_equal(runs["1"], runs["16"])

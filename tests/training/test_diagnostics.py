@@ -131,7 +131,8 @@ def test_lr_find_restores_everything_and_is_reproducible(digits, tmp_path):
     assert r1.suggestions == r2.suggestions and r1.losses == r2.losses
     assert 1e-4 < r1.suggestion < 1 and set(r1.suggestions) == {"valley", "steep", "minimum/10"}
     assert r1.lrs == sorted(r1.lrs) and r1.lrs[0] == pytest.approx(1e-7)
-    assert len(r1.lrs) < 60 or max(r1.losses) < 4 * min(r1.losses)  # stopped at divergence
+    # it stops at the first point above 4x the best seen so far (which may be the 60th): none before it is
+    assert all(v <= 4 * min(r1.losses[:i + 1]) for i, v in enumerate(r1.losses[:-1]))
     pytest.importorskip("matplotlib")
     r1.plot(tmp_path / "lr.png")
     for bad in (dict(start_lr=0), dict(start_lr=1.0, end_lr=0.1), dict(num_iter=2), dict(smooth=1.0)):
