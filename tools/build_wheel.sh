@@ -13,7 +13,7 @@
 # 4. tools/check_wheel.py: a manylinux tag, no external library but glibc's, no debug info, no C;
 # 5. a fresh venv that may not compile anything installs the wheel with its test extras, runs
 #    `fastnn demo`, loads the vendored OpenMP beside torch's and scikit-learn's in one process, and
-#    passes the test suite (--quick-tests: the kernels, processes and threads, and course-port tests,
+#    passes the test suite taken from the sdist (--quick-tests: the kernels, processes and threads, and course-port tests,
 #    as CI runs it after the full suite on the source build; --no-tests: none).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -64,7 +64,9 @@ mkdir -p "$work/run" && cd "$work/run"
 "$work/try/bin/python" "$root/tools/check_wheel.py" coexist
 if [[ $tests != none ]]; then
     say "the test suite ($tests) against the installed wheel"
-    cp -r "$root/tests" "$root/examples" "$work/run/"   # some tests run the examples
+    # the tests as the sdist carries them (proves it ships every test file; some tests run the examples)
+    mkdir -p "$work/sdist" && tar xzf "$(ls "$work"/dist/fastnn-*.tar.gz)" -C "$work/sdist"
+    cp -r "$work"/sdist/fastnn-*/tests "$work"/sdist/fastnn-*/examples "$work/run/"
     cd "$work/run"
     sel=(tests)
     [[ $tests == quick ]] && sel=(tests/test_ops_*.py tests/reliability/test_processes_and_threads.py
