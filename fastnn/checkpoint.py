@@ -233,12 +233,29 @@ def _model_manifest(model, arrays, optimizer, scheduler, epoch, extra):
 
 def save(obj, f, *, optimizer=None, scheduler=None, epoch=None, extra=None, pickle_module=None,
          pickle_protocol=4, _use_new_zipfile_serialization=True):
-    """Write obj to f (a path or a writable binary file) atomically.
+    """Write obj to f atomically (a temporary file renamed into place; a crash leaves the old file).
 
-    A model of fastnn layers is stored as its architecture and weights (and, if given, the optimizer's
-    and scheduler's state, the epoch and JSON-able extra metadata) -- loadable with no code run. A
-    state_dict, dict, list or tuple of tensors, arrays, numbers and strings is stored as data. Anything
-    else is pickled (torch.save's behaviour); such a file loads only with weights_only=False."""
+    Parameters
+    ----------
+    obj : Module, state_dict, or data
+        A model of fastnn layers is stored as its architecture and weights -- loadable with no code
+        run. A state_dict, dict, list or tuple of tensors, arrays, numbers and strings is stored as
+        data. Anything else is pickled (torch.save's behaviour); such a file loads only with
+        ``weights_only=False``.
+    f : str, path or writable binary file
+    optimizer, scheduler : optional
+        Their state is stored beside a model (to resume training exactly).
+    epoch : int, optional
+    extra : dict, optional
+        JSON-able metadata.
+    pickle_module, pickle_protocol, _use_new_zipfile_serialization
+        Accepted for torch.save's signature.
+
+    Examples
+    --------
+    >>> fastnn.save(model, "model.npz", optimizer=opt, epoch=10)
+    >>> fastnn.save(model.state_dict(), "weights.pt")
+    """
     arrays = {}
     if isinstance(obj, nn.Module) and _serializable(obj):
         manifest = _model_manifest(obj, arrays, optimizer, scheduler, epoch, extra)
@@ -453,10 +470,25 @@ def load_checkpoint(f):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Read what fastnn.save wrote: a model checkpoint gives the model (rebuilt from the file alone),
-    saved data gives the data (tensors, arrays, dicts, ...). A pickled object (a custom-class model)
-    loads only with weights_only=False, because unpickling can run code from the file (torch >= 2.6's
-    rule). map_location is accepted ("cpu" is the only device)."""
+    """Read what fastnn.save wrote.
+
+    Parameters
+    ----------
+    f : str, path or readable binary file
+    map_location : optional
+        Accepted for torch.load's signature ("cpu" is the only device).
+    weights_only : bool, optional
+        A pickled object (a custom-class model) loads only with ``weights_only=False``, because
+        unpickling can run code from the file (torch >= 2.6's rule); everything else loads without.
+    pickle_module, mmap, **pickle_load_args
+        Accepted for torch.load's signature.
+
+    Returns
+    -------
+    Module or data
+        A model checkpoint gives the model, rebuilt from the file alone; saved data gives the data
+        (tensors, arrays, dicts, ...). A corrupt, truncated or tampered file raises ValueError.
+    """
     raw, name = _read_bytes(f)
     man, files = _guard(lambda: _verify(raw, name), name)
     kind = man.get("kind", "model")

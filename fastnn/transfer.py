@@ -62,11 +62,31 @@ def layer_names(source):
 
 
 def take(source, count=None, *, upto=None, names=None, freeze=True):
-    """An independent copy of the lower layers of `source` (a model, a checkpoint path or a zoo name) as
-    an nn.Sequential keeping their names. Choose them by `count` (the first `count` top-level layers),
-    `upto` (a layer name or index, included) or `names` (a list of top-level names, in the source's
-    order); none of them: every layer. freeze: freeze the copy (Module.freeze()). The source is never
-    modified. For a user module, its top-level layers are taken in the order they were registered."""
+    """An independent copy of the lower layers of a model, a checkpoint or a zoo entry.
+
+    Parameters
+    ----------
+    source : Module, str or path
+        A model, a checkpoint path (``fastnn.save``) or a zoo name; it is never modified.
+    count : int, optional
+        The first `count` top-level layers.
+    upto : str or int, optional
+        Every layer up to this name or index, included.
+    names : list of str, optional
+        These top-level layers, in the source's order. With none of the three: every layer.
+    freeze : bool, default True
+        Freeze the copy (``Module.freeze()``: parameters and buffers constant).
+
+    Returns
+    -------
+    nn.Sequential
+        The layers, keeping their names. For a user module, its top-level layers in the order they
+        were registered.
+
+    Examples
+    --------
+    >>> base = transfer.take("digits-cnn-0to4", upto="flatten")
+    """
     model = _resolve(source)
     items = _children(model)
     keys = [n for n, _ in items]
@@ -149,11 +169,31 @@ def input_adapter(from_shape, to_shape, *, flat=False):
 
 
 def build(base, head, *, input_shape=None, adapter=None, freeze=True):
-    """The transfer model: nn.Sequential(adapt=adapter, base=base, head=head). base: reused layers (from
-    take(), or a source that take() accepts -- then all its layers); head: a module, or a callable
-    given the number of features the base puts out (a Flatten is inserted when the base's output is
-    not flat) -- that needs input_shape, one sample's shape as the base receives it. freeze: freeze the
-    base (take() already does by default)."""
+    """The transfer model: ``nn.Sequential(adapt=adapter, base=base, head=head)``.
+
+    Parameters
+    ----------
+    base : Module, str or path
+        Reused layers, from ``take()``, or a source ``take()`` accepts (then all its layers).
+    head : Module or callable
+        The new top, or a callable given the number of features the base puts out (a Flatten is
+        inserted when the base's output is not flat); a callable needs `input_shape`.
+    input_shape : tuple, optional
+        One sample's shape as the base receives it.
+    adapter : Module, optional
+        An input stage, e.g. ``input_adapter((1, 16, 16), (1, 8, 8))`` (bilinear resize, grey/RGB).
+    freeze : bool, default True
+        Freeze the base (``take()`` already does by default).
+
+    Returns
+    -------
+    nn.Sequential
+
+    Examples
+    --------
+    >>> model = transfer.build(transfer.take("digits-cnn-0to4", upto="flatten"),
+    ...                        head=lambda n: nn.Linear(n, 5), input_shape=(1, 8, 8))
+    """
     if not isinstance(base, nn.Module) or isinstance(base, str):
         base = take(base, freeze=freeze)
     elif freeze:

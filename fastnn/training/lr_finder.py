@@ -77,13 +77,43 @@ def _suggest(lrs, losses, skip_end, skip_start):
 
 def lr_find(model, X, y, *, loss, optimizer, start_lr=1e-7, end_lr=10.0, num_iter=100, batch_size=32,
             smooth=0.98, diverge=4.0, skip_end=5, seed=0):
-    """Train for up to num_iter batches with the learning rate growing exponentially from start_lr to
-    end_lr (every parameter group gets it), recording the loss; stop when the smoothed loss exceeds
-    `diverge` x the best seen (or turns non-finite). Losses are smoothed exponentially (beta = `smooth`)
-    and debiased. Suggestions ignore the first tenth of the points and the last `skip_end` (the
-    divergence). The model (parameters,
-    gradients, buffers, modes), the optimizer (state, step counts, learning rates) and the random
-    generators are restored exactly afterwards."""
+    """Smith's learning-rate range test: where to start the learning rate, without changing the model.
+
+    Trains for up to `num_iter` batches with the learning rate growing exponentially from `start_lr`
+    to `end_lr` (every parameter group gets it), recording the loss, and stops when the smoothed loss
+    exceeds `diverge` x the best seen (or turns non-finite). Losses are smoothed exponentially (beta =
+    `smooth`) and debiased. The model (parameters, gradients, buffers, modes), the optimizer (state,
+    step counts, learning rates) and the random generators are restored exactly afterwards.
+
+    Parameters
+    ----------
+    model : fastnn.nn.Module
+    X, y : array_like or Tensor
+    loss : Module, type or str
+    optimizer : fastnn.optim.Optimizer
+        The optimizer to probe (its settings other than the learning rate are kept).
+    start_lr, end_lr : float, default 1e-7 and 10.0
+    num_iter : int, default 100
+    batch_size : int, default 32
+    smooth : float, default 0.98
+    diverge : float, default 4.0
+    skip_end : int, default 5
+        Points at the end (the divergence) that the suggestions ignore; they also ignore the first
+        tenth of the points.
+    seed : int, default 0
+        The batches drawn: the same seed gives the same curve and suggestions.
+
+    Returns
+    -------
+    LRFinderResult
+        ``lrs``, ``losses`` (smoothed), ``raw_losses``; ``suggestion`` (fastai's "valley" rule) and
+        ``suggestions`` ({"valley", "steep", "minimum/10"}); ``plot(path)``.
+
+    Examples
+    --------
+    >>> found = fastnn.lr_find(model, X, y, loss="cross_entropy", optimizer=opt)
+    >>> opt.param_groups[0]["lr"] = found.suggestion
+    """
     from ..nn.module import Module
     from . import loop
 
