@@ -2,6 +2,7 @@
 joining it, and a sum over ranks that every rank receives bitwise alike. Private: use fastnn.distributed."""
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -79,9 +80,17 @@ def _abort_on_uncaught():
 
     def hook(kind, value, tb):
         previous(kind, value, tb)
-        sys.stderr.flush()
-        _W.comm.Abort(1)
+        _abort(1)
     sys.excepthook = hook
+
+
+def _abort(code):
+    """MPI_Abort after the message is out: mpiexec forwards a rank's output asynchronously, and an
+    immediate abort cut a traceback after its first line (seen in CI); a quarter second lets it through."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(0.25)
+    _W.comm.Abort(code)
 
 
 def _reduce_sum(buf):
@@ -111,7 +120,7 @@ def abort(message, code=1):
     others waiting in a collective forever."""
     print(f"fastnn.distributed: rank {_W.rank} of {_W.size} failed: {message}", file=sys.stderr, flush=True)
     if _W.comm is not None and _W.size > 1:
-        _W.comm.Abort(code)
+        _abort(code)
     raise SystemExit(code)
 
 
