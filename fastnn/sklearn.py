@@ -254,23 +254,61 @@ class _nothing:
 
 
 class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
-    """A fastnn network as a scikit-learn classifier. Labels of any type (strings, negative ints,
-    booleans) come back as given; the network sees 0 .. n_classes - 1 and a softmax cross-entropy.
+    """A fastnn network as a scikit-learn classifier.
 
-    Parameters: module (a fastnn Module, copied at fit, or a callable(n_features, n_classes) building
-    one) or the built-in network: hidden_layer_sizes=(128, 64), activation="elu", init="he_normal",
-    batch_norm=True, dropout=0.2; optimizer="sgd" (or "adam", "nadam", "rmsprop", "adagrad", "adamw",
-    or a callable(params)), lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.0; batch_size=32,
-    max_epochs=40; scheduler: a callable(optimizer) -> LR scheduler; early_stopping=False with
-    validation_fraction=0.1, n_iter_no_change=10, tol=1e-4 as MLPClassifier (without early stopping,
-    training also stops when the training loss improves by less than tol for n_iter_no_change epochs);
-    callbacks: fastnn training callbacks; random_state; verbose; warm_start; n_threads; standardize=False
-    (True: scale the features by the first fit's mean and standard deviation, the chapter's input
-    normalization, at the cost of a copy; the scikit-learn way is a StandardScaler in a Pipeline. Without
-    it, float32 input reaches the network uncopied).
+    Labels of any type (strings, negative ints, booleans) come back as given; the network sees
+    0 .. n_classes - 1 and a softmax cross-entropy. With no arguments it trains the chapter's default
+    network (He initialization, ELU, batch norm, dropout 0.2, Nesterov momentum).
 
-    Attributes: ``classes_``, ``n_features_in_``, ``feature_names_in_``, ``model_`` (the fastnn network), ``optimizer_``,
-    ``loss_curve_``, ``history_`` (fastnn History), ``n_iter_``.
+    Parameters
+    ----------
+    module : Module or callable, optional
+        A fastnn module (copied at fit: the parameter itself is never trained), or a callable
+        ``(n_features, n_classes) -> Module``. Without it, the built-in network below.
+    hidden_layer_sizes : tuple of int, default (128, 64)
+    activation : str, default "elu"
+    init : str, default "he_normal"
+    batch_norm : bool, default True
+    dropout : float, default 0.2
+    optimizer : str or callable, default "sgd"
+        "sgd", "adam", "nadam", "rmsprop", "adagrad", "adamw", or a callable(params).
+    lr : float, default 0.05
+    momentum : float, default 0.9
+    nesterov : bool, default True
+    weight_decay : float, default 0.0
+    batch_size : int, default 32
+    max_epochs : int, default 40
+    scheduler : callable, optional
+        ``optimizer -> LR scheduler``.
+    early_stopping : bool, default False
+        Hold out `validation_fraction` and stop when its score has not improved by `tol` for
+        `n_iter_no_change` epochs, as MLPClassifier. Without it, training also stops when the training
+        loss improves by less than `tol` for `n_iter_no_change` epochs.
+    validation_fraction : float, default 0.1
+    n_iter_no_change : int, default 10
+    tol : float, default 1e-4
+    callbacks : list, optional
+        fastnn training callbacks.
+    random_state : int, optional
+    verbose : int, default 0
+    warm_start : bool, default False
+    n_threads : int, optional
+    standardize : bool, default False
+        Scale the features by the first fit's mean and standard deviation (the chapter's input
+        normalization, at the cost of a copy); the scikit-learn way is a StandardScaler in a Pipeline.
+        Without it, float32 input reaches the network uncopied.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    n_features_in_ : int
+    feature_names_in_ : ndarray
+    model_ : Module
+        The fastnn network.
+    optimizer_ : Optimizer
+    loss_curve_ : list of float
+    history_ : History
+    n_iter_ : int
     """
 
     _classifier = True

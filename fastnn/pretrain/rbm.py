@@ -21,24 +21,50 @@ def _softplus(a):
 class RBM(EstimatorMixin):
     """Restricted Boltzmann machine with binary hidden units, trained by contrastive divergence.
 
-    scikit-learn's ``BernoulliRBM`` parameters and defaults -- ``n_components=256, learning_rate=0.1,
-    batch_size=10, n_iter=10, verbose=0, random_state=None`` -- and, left at their defaults, its exact
-    update (persistent contrastive divergence with one Gibbs step: same initialisation N(0, 0.01^2) from
-    random_state, same formulas, the draws from fastnn's counter-based generator). Beyond it:
+    With the parameters below at their defaults it performs scikit-learn's ``BernoulliRBM`` update
+    exactly (persistent contrastive divergence with one Gibbs step; the same initialisation N(0, 0.01^2)
+    from random_state and formulas; the draws from fastnn's counter-based generator).
 
-    k: Gibbs steps per update (CD-k); persistent: keep the negative chain between batches (PCD, as
-    scikit-learn) or restart it from the batch (CD); momentum: a float, or "hinton" for Hinton's practical
-    guide's 0.5 for the first five passes then 0.9; weight_decay: L2 penalty on the weights (Hinton:
-    1e-4); sparsity_target / sparsity_cost: push each hidden unit's mean activity (a running estimate,
-    decay 0.9) toward the target; visible: "bernoulli" (data in [0, 1]) or "gaussian" (real-valued data
-    standardized to unit variance; use a smaller learning_rate, ~0.001-0.01); shuffle: visit the samples
-    in a new random order every pass (scikit-learn does not); validation_fraction: the last fraction of
-    the data held out to watch overfitting.
+    Parameters
+    ----------
+    n_components : int, default 256
+    learning_rate : float, default 0.1
+    batch_size : int, default 10
+    n_iter : int, default 10
+        Passes over the data.
+    verbose : int, default 0
+    random_state : int, optional
+    k : int, default 1
+        Gibbs steps per update (CD-k).
+    persistent : bool, default True
+        Keep the negative chain between batches (PCD, as scikit-learn) or restart it from the batch (CD).
+    momentum : float or "hinton", default 0.0
+        "hinton": Hinton's practical guide's 0.5 for the first five passes, then 0.9.
+    weight_decay : float, default 0.0
+        L2 penalty on the weights (Hinton: 1e-4).
+    sparsity_target, sparsity_cost : float
+        Push each hidden unit's mean activity (a running estimate, decay 0.9) toward the target.
+    visible : {"bernoulli", "gaussian"}, default "bernoulli"
+        "bernoulli": data in [0, 1]; "gaussian": real-valued data standardized to unit variance (use a
+        smaller learning_rate, ~0.001-0.01).
+    shuffle : bool, default False
+        Visit the samples in a new random order every pass (scikit-learn does not).
+    validation_fraction : float, default 0.0
+        The last fraction of the data held out to watch overfitting.
 
-    After fit: ``components_`` (n_components, n_features), ``intercept_hidden_``, ``intercept_visible_``,
-    ``h_samples_`` (the persistent chain), ``n_features_in_``, ``n_iter_`` and ``history_``: per pass the
-    reconstruction error and the mean free energy of (up to 256) training and validation samples -- when
-    the gap between them grows, the model is overfitting (Hinton's guide, section 6).
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+    intercept_hidden_ : ndarray
+    intercept_visible_ : ndarray
+    h_samples_ : ndarray
+        The persistent chain.
+    n_features_in_ : int
+    n_iter_ : int
+    history_ : dict
+        Per pass, the reconstruction error and the mean free energy of (up to 256) training and
+        validation samples: when the gap between them grows, the model is overfitting (Hinton's guide,
+        section 6).
     """
 
     def __init__(self, n_components=256, *, learning_rate=0.1, batch_size=10, n_iter=10, verbose=0,
