@@ -8,7 +8,6 @@ batches in a background thread).
 import argparse
 import os
 import statistics
-import time
 
 import numpy as np
 

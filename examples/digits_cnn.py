@@ -10,7 +10,6 @@ their weights across positions: a stroke is recognized wherever it is.
 import argparse
 import time
 
-import numpy as np
 
 import fastnn
 from fastnn import data, demo, nn, optim

@@ -4,8 +4,6 @@ import os
 import sys
 import time
 
-import numpy as np
-
 BUCKET_ELEMENTS = 1 << 20  # gradients are reduced in buckets of 1M elements (4 MB in float32), in order
 
 

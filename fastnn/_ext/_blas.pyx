@@ -7,8 +7,8 @@ cimport numpy as cnp
 import numpy as np
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 from fastnn._ext._csrc cimport *
-from fastnn._ext._common cimport (arr_in, arr_like, arr_out, arr_inplace, no_alias, check_rc,
-                                  dtype_code, check_dtype, same_shape)
+from fastnn._ext._common cimport (arr_in, arr_inplace, arr_out, check_dtype, check_rc,
+                                  dtype_code, no_alias, out_shaped)
 from fastnn._ext._runtime cimport get_ftz, get_threads
 
 cnp.import_array()
@@ -142,18 +142,7 @@ def linear(x, weight, bias=None, *, out=None):
         if cnp.PyArray_NDIM(Bv) != 1 or cnp.PyArray_DIMS(Bv)[0] != O:
             raise ValueError(f"bias: expected shape ({O},), got {(<object>Bv).shape}")
     oshape = (<object>X).shape[:cnp.PyArray_NDIM(X) - 1] + (O,)
-    cdef cnp.ndarray Y
-    if out is None:
-        Y = np.empty(oshape, dtype=(<object>X).dtype)
-    else:
-        Y = arr_inplace(out, "out", None, "")
-        check_dtype(Y, "out", X, "x")
-        if (<object>Y).shape != oshape:
-            raise ValueError(f"out: expected shape {oshape}, got {(<object>Y).shape}")
-        no_alias(Y, "out", X, "x", False)
-        no_alias(Y, "out", W, "weight", False)
-        if Bv is not None:
-            no_alias(Y, "out", Bv, "bias", False)
+    cdef cnp.ndarray Y = out_shaped(out, oshape, X, "x", ((X, "x"), (W, "weight"), (Bv, "bias")))
     cdef int dt = dtype_code(X, "x"), nt = get_threads()
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(W)

@@ -105,6 +105,26 @@ cdef inline int no_alias(cnp.ndarray out, str oname, cnp.ndarray inp, str iname,
     return 0
 
 
+cdef inline cnp.ndarray out_shaped(object out, tuple oshape, cnp.ndarray ref, str refname, tuple inputs):
+    """The result of shape `oshape` with ref's dtype: a new array, or `out` checked for dtype, shape and
+    overlap with `inputs` ((array or None, name) pairs) -- for results shaped unlike their input."""
+    cdef cnp.npy_intp dims[32]
+    cdef int i, nd = len(oshape)
+    cdef cnp.ndarray y
+    if out is None:
+        for i in range(nd):
+            dims[i] = oshape[i]
+        return cnp.PyArray_EMPTY(nd, dims, cnp.PyArray_TYPE(ref), 0)
+    y = arr_inplace(out, "out", None, "")
+    check_dtype(y, "out", ref, refname)
+    if (<object>y).shape != oshape:
+        raise ValueError(f"out: expected shape {oshape}, got {(<object>y).shape}")
+    for a, name in inputs:
+        if a is not None:
+            no_alias(y, "out", <cnp.ndarray>a, name, False)
+    return y
+
+
 cdef inline int check_rc(int rc) except -1:
     """Map a kernel status code to an exception (the one place that does)."""
     if rc == 0:

@@ -9,7 +9,7 @@ import numpy as np
 from libc.stdint cimport INT32_MAX
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 from fastnn._ext._csrc cimport *
-from fastnn._ext._common cimport (arr_in, arr_inplace, check_dtype, check_rc, dtype_code, no_alias)
+from fastnn._ext._common cimport (arr_in, arr_inplace, check_dtype, check_rc, dtype_code, no_alias, out_shaped)
 from fastnn._ext._runtime cimport get_ftz, get_threads
 from fastnn._ext._blas cimport repin, split_mode
 
@@ -115,17 +115,7 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, 
         if cnp.PyArray_NDIM(Bv) != 1 or <size_t>cnp.PyArray_DIMS(Bv)[0] != c.OC:
             raise ValueError(f"bias: expected shape ({c.OC},), got {(<object>Bv).shape}")
     oshape = (c.N, c.OC, c.OH, c.OW)
-    cdef cnp.ndarray Y
-    if out is None:
-        Y = np.empty(oshape, dtype=(<object>X).dtype)
-    else:
-        Y = arr_inplace(out, "out", None, "")
-        check_dtype(Y, "out", X, "x")
-        if (<object>Y).shape != oshape:
-            raise ValueError(f"out: expected shape {oshape}, got {(<object>Y).shape}")
-        for a, nm in ((X, "x"), (Wt, "weight"), (Bv, "bias")):
-            if a is not None:
-                no_alias(Y, "out", a, nm, False)
+    cdef cnp.ndarray Y = out_shaped(out, oshape, X, "x", ((X, "x"), (Wt, "weight"), (Bv, "bias")))
     cdef int dt = dtype_code(X, "x"), rc, nt = _threads(), ftz = get_ftz()
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(Wt)

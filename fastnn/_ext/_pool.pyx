@@ -6,7 +6,7 @@ cimport numpy as cnp
 import numpy as np
 from libc.stdint cimport int32_t, int64_t
 from fastnn._ext._csrc cimport *
-from fastnn._ext._common cimport arr_in, arr_inplace, check_dtype, check_rc, dtype_code, no_alias
+from fastnn._ext._common cimport arr_in, check_rc, dtype_code, out_shaped
 from fastnn._ext._runtime cimport get_threads
 
 cnp.import_array()
@@ -60,15 +60,7 @@ def pool2d(x, hs, hn, long dh, ws, wn, long dw, *, op="max", div=None, return_in
     if H * W > 2**31 - 1:
         raise ValueError("x: a plane larger than 2**31 - 1 elements")
     oshape = (<object>X).shape[:-2] + (OH, OW)
-    cdef cnp.ndarray Y
-    if out is None:
-        Y = np.empty(oshape, dtype=(<object>X).dtype)
-    else:
-        Y = arr_inplace(out, "out", None, "")
-        check_dtype(Y, "out", X, "x")
-        if (<object>Y).shape != oshape:
-            raise ValueError(f"out: expected shape {oshape}, got {(<object>Y).shape}")
-        no_alias(Y, "out", X, "x", False)
+    cdef cnp.ndarray Y = out_shaped(out, oshape, X, "x", ((X, "x"),))
     cdef cnp.ndarray I = np.empty(oshape, np.int32) if (op == "max") else None  # (max always computes them)
     cdef int dt = dtype_code(X, "x"), o = _OPS[op], nt = get_threads(), rc
     cdef const void *px = cnp.PyArray_DATA(X)
@@ -125,15 +117,7 @@ def pool2d_backward(grad_out, x_shape, hs, hn, long dh, ws, wn, long dw, *, op="
         D = np.ascontiguousarray(div, np.float64).reshape(-1)
         if D.shape[0] != OH * OW or not (D > 0).all():
             raise ValueError(f"div: expected {OH * OW} positive divisors")
-    cdef cnp.ndarray GX
-    if out is None:
-        GX = np.empty(x_shape, dtype=(<object>G).dtype)
-    else:
-        GX = arr_inplace(out, "out", None, "")
-        check_dtype(GX, "out", G, "grad_out")
-        if (<object>GX).shape != x_shape:
-            raise ValueError(f"out: expected shape {x_shape}, got {(<object>GX).shape}")
-        no_alias(GX, "out", G, "grad_out", False)
+    cdef cnp.ndarray GX = out_shaped(out, x_shape, G, "grad_out", ((G, "grad_out"),))
     cdef int dt = dtype_code(G, "grad_out"), o = _OPS[op], nt = get_threads(), rc
     cdef const void *pg = cnp.PyArray_DATA(G)
     cdef void *px = cnp.PyArray_DATA(GX)

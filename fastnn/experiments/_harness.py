@@ -136,6 +136,15 @@ def train(model, data, optimizer, epochs, batch_size=32, seed=0, **fit_kw):
     return h, acc
 
 
+def save_figure(fig, path):
+    """Every experiment's figure ends the same way: laid out, written at 90 dpi, closed."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def median(v):
     v = [x for x in v if x == x]
     return float(np.median(v)) if v else float("nan")

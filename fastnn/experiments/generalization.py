@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ._harness import Result, digits, experiment, median, mlp, seeds, train
+from ._harness import Result, digits, experiment, median, mlp, save_figure, seeds, train
 
 
 @experiment("regularization", "none, L1, L2, elastic net, dropout, early stopping and augmentation on a small "
@@ -23,7 +23,6 @@ def regularization(quick):
     Xtr, ytr = Xtr[:n_train], ytr[:n_train]
     n_in = int(np.prod(Xtr.shape[1:]))
     epochs = 25 if quick else 100
-    flat = lambda X: X.reshape(len(X), -1)  # noqa: E731
     variants = [("none", {}), ("L1", {"regularizer": regularizers.L1(1e-4)}),
                 ("L2", {"regularizer": regularizers.L2(1e-3)}),
                 ("elastic net", {"regularizer": regularizers.ElasticNet(5e-5, 5e-4)}),
@@ -70,9 +69,7 @@ def regularization(quick):
         ax.set_ylabel("accuracy")
         ax.set_title(f"3 x 256 ReLU on {n_train} {name_data} samples, {epochs} epochs")
         ax.legend()
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("regularization", "With few training samples a large network overfits; L1/L2 penalties, dropout, "
                   "early stopping and data augmentation narrow the gap between training and test performance and "
@@ -124,9 +121,7 @@ def default_dnn(quick):
         ax.set_ylim(0, 1)
         ax.legend(fontsize=8)
         ax.set_title("digits")
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("default-dnn", "The default configuration (He initialization, ELU, batch normalization, dropout, "
                   "Nesterov momentum, early stopping) works well in most cases without tuning.",

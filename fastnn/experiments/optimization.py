@@ -1,9 +1,7 @@
 """Faster optimizers and learning-rate schedules, from the same initial weights."""
 import copy
 
-import numpy as np
-
-from ._harness import Result, digits, experiment, median, mlp, mnist1d, seeds, train
+from ._harness import Result, digits, experiment, median, mlp, mnist1d, save_figure, seeds, train
 
 
 @experiment("optimizers", "SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam from the same initial weights: "
@@ -49,9 +47,7 @@ def optimizers(quick):
         ax.set_ylabel("training loss")
         ax.set_title(f"optimizers from the same init ({name_data}, 3 x 128 ReLU, He)")
         ax.legend()
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("optimizers", "Momentum optimization converges faster than plain SGD and Nesterov's variant is "
                   "usually faster still; AdaGrad's rate decays too fast for deep nets; RMSProp and Adam converge "
@@ -106,9 +102,7 @@ def schedules(quick):
         ax[1].set_xticks(range(len(A)))
         ax[1].set_xticklabels(list(A))
         ax[1].set_ylabel(f"test accuracy ({name_data})")
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("schedules", "A learning rate that starts high and decreases beats a constant one; performance "
                   "scheduling and exponential scheduling both perform well, exponential being simpler to tune "

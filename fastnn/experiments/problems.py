@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ._harness import Result, digits, experiment, median, mlp, mnist1d, seeds, train
+from ._harness import Result, digits, experiment, median, mlp, mnist1d, save_figure, seeds, train
 
 
 def _nn():
@@ -63,9 +63,7 @@ def vanishing(quick):
         ax[1].set_xticklabels(list(f), rotation=20, fontsize=8)
         ax[1].set_ylabel(f"test accuracy after {epochs} epochs")
         fig.suptitle(f"{depth} hidden layers of 64 on digits")
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("vanishing", "With sigmoid units and a naive N(0, 1) init the units saturate and the lower layers' "
                   "gradients vanish; Xavier init helps sigmoid/tanh; ReLU/ELU with He init keep the gradients at "
@@ -116,9 +114,7 @@ def activations(quick):
             a.set_xticks(range(len(figs)))
             a.set_xticklabels(list(figs), rotation=30, fontsize=8)
         fig.suptitle("activation functions, 4 hidden layers of 128, Nesterov")
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("activations", "ELU > leaky ReLU variants (leaky, randomized, parametric) > ReLU > tanh > logistic "
                   "(Geron, following Clevert et al.); ELU is slower to compute.",
@@ -176,9 +172,7 @@ def batchnorm(quick):
         ax.set_ylabel(f"test accuracy after {epochs} epochs")
         ax.set_title(f"ReLU MLP, {depth} hidden layers, SGD + momentum")
         ax.legend()
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("batchnorm", "Batch normalization removes most of the network's sensitivity to the weight "
                   "initialization (and to vanishing/exploding gradients), so even a poor init trains.",
@@ -226,9 +220,7 @@ def clipping(quick):
         ax.set_ylabel("training loss")
         ax.set_title("deep ReLU net with exploding gradients (weights x1.6, lr 0.1)")
         ax.legend()
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("clipping", "Gradient clipping (by global norm) tames exploding gradients: training that "
                   "diverges or stalls without it converges with it.",

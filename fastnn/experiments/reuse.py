@@ -1,9 +1,8 @@
 """Reusing pretrained layers and unsupervised pretraining, with few labels."""
-from collections import OrderedDict
 
 import numpy as np
 
-from ._harness import Result, experiment, median, seeds
+from ._harness import Result, experiment, median, save_figure, seeds
 
 
 def _new_task(per_class, seed):
@@ -76,9 +75,7 @@ def transfer_exp(quick):
         ax.set_ylabel("test accuracy (digits 5-9)")
         ax.set_title("reusing a CNN trained on digits 0-4")
         ax.legend()
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("transfer", "With few labels, reusing the lower layers of a network trained on a similar task "
                   "(and training only a new top, then fine-tuning) beats training the same network from scratch.",
@@ -133,9 +130,7 @@ def pretraining_exp(quick):
         ax.set_xticklabels(list(figs))
         ax.set_ylabel("test accuracy (100 labels)")
         ax.set_title("greedy unsupervised pretraining, then fine-tuning")
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        save_figure(fig, path)
 
     return Result("pretraining", "When labels are scarce, greedy layer-wise unsupervised pretraining (RBMs or "
                   "autoencoders) on the unlabelled data, then fine-tuning, beats training from scratch.",

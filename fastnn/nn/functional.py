@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import ops
 from .._random import default_generator, stream_seed
-from ..autograd import Node, _mode, edge
+from ..autograd import _mode
 from .._workspace import shared as _shared
 from ..tensor import Tensor, _arr, _out, _softmax, _wrap, as_tensor, kernel_act
 

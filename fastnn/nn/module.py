@@ -21,7 +21,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .._workspace import Workspace
-from ..autograd import Node, _Handle, _mode, deliver, edge
+from ..autograd import Node, _mode, deliver, edge
 from ..tensor import Tensor, _arr, _check_device, _dtype, _wrap
 from .parameter import Parameter, hooked, pack
 

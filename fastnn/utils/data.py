@@ -12,7 +12,6 @@ import collections.abc
 import math
 import multiprocessing
 import numbers
-import os
 import queue as _queue
 import sys
 import traceback

@@ -227,7 +227,7 @@ class Normalize(_T):
         if len(self.mean) != len(self.std):
             raise ValueError(f"mean, std: expected the same length, got {len(self.mean)} and {len(self.std)}")
         if any(s == 0 for s in self.std):
-            raise ValueError(f"std evaluated to zero after conversion to float, leading to division by zero.")
+            raise ValueError("std evaluated to zero after conversion to float, leading to division by zero.")
         self.inplace = inplace
 
     def __call__(self, tensor):
