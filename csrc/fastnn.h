@@ -98,17 +98,21 @@ int fnn_affine_sample(int dtype, const void *x, void *y, size_t N, size_t C, siz
 int fnn_color_jitter(int dtype, const void *x, void *y, size_t N, size_t C, size_t HW,
                      const double *factors, const int *order, int nt);
 
-/* ---- gemm (gemm.c): row-major C = alpha op(A) op(B) + beta C, split over nt threads, each block one
- * call of `fn` (sgemm/dgemm from scipy's BLAS, which must then run single-threaded) ---- */
+/* ---- gemm (gemm.c): row-major C = alpha op(A) op(B) + beta C over nt threads: fastnn's own kernels
+ * when fn is NULL, else blocks fixed by the shape, each one call of `fn` (sgemm/dgemm from scipy's
+ * BLAS, which must then run single-threaded) ---- */
 int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
              int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz);
 /* the same with the smallest product (multiply-adds) worth a team given: the blocks depend on it, so a
  * caller passes a constant (fnn_gemm: 1M, measured on MLP steps) */
 int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
                 int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz, double par_min);
-/* one BLAS call on the calling thread (the building block of the above and of the convolutions) */
+/* the product on the calling thread (the building block of the above and of the convolutions) */
 void fnn_gemm_serial(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha,
                      const void *A, int lda, const void *B, int ldb, double beta, void *C, int ldc);
+/* the instruction set fastnn's own products run on (4: x86-64-v4, 3: x86-64-v3, 0: the build's target)
+ * and their float micro-tile */
+void fnn_gemm_describe(int *level, int *mr, int *nr);
 
 /* ---- conv (conv.c): 2-D convolution, NCHW, weight (OC, C / groups, KH, KW); a 1-D one is H = 1 ---- */
 typedef struct {

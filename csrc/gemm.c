@@ -1,60 +1,277 @@
-/* GEMM family: BLAS matrix products split across fastnn's own OpenMP team.
+/* GEMM family: row-major C = alpha op(A) op(B) + beta C.
  *
- * Two thread pools (libgomp for fastnn's kernels, the BLAS library's own) fight over the cores when
- * their calls alternate, as they do in every training step (measured on 2 cores: a whole step slower
- * with 2 threads than with 1). So BLAS runs single-threaded and each product is cut into independent
- * blocks of output rows (or columns) handed to the threads: one pool, no reduction across threads,
- * and block bounds fixed by the shape, so each output element comes from the same BLAS call whatever
- * the thread count. */
+ * fastnn's own kernels (gemm.inc, one body instantiated per dtype and instruction set: AVX-512,
+ * AVX2+FMA, baseline) run the products of training's shapes -- 32-1024 rows, 10-4096 columns --
+ * at 1.2-2x the rate of scipy's OpenBLAS on them (bench/gemm.py): a product never re-packs a
+ * weight per block, and its split between threads is free. Each element is one multiply-add chain
+ * over k whatever the split (see gemm.inc), so a product is bitwise the same for any thread count
+ * and can use every thread of a 16-core machine.
+ *
+ * `fn` non-NULL selects the BLAS path instead (fastnn._ext._blas.set_backend("blas")): scipy's
+ * sgemm/dgemm, run single-threaded, on blocks fixed by the shape (one pool: BLAS threads and
+ * fastnn's OpenMP team alternating on the same cores cost up to 2x a training step). */
+#include <pthread.h>
+
 #include "common.h"
 
-typedef void (*fnn_sgemm_t)(const char *, const char *, const int *, const int *, const int *,
-                            const float *, const float *, const int *, const float *, const int *,
-                            const float *, float *, const int *);
-typedef void (*fnn_dgemm_t)(const char *, const char *, const int *, const int *, const int *,
-                            const double *, const double *, const int *, const double *, const int *,
-                            const double *, double *, const int *);
+typedef struct {
+  const void *P, *Q;
+  void *D;
+  ptrdiff_t prs, pcs, qrs, qcs, ldd;
+  double alpha, beta;
+  int K;
+} fnn_gemm_job;
 
-/* Below this many multiply-adds a product runs on one thread (measured on the 784-256-128-10 MLP at
- * batch 32, 2 threads: 0.26M -> 390 us/step, 1M -> 290, 2M -> 295, 4M -> 398). */
-#define FNN_GEMM_PAR_MIN 1048576.0
+typedef struct {
+  int nr, mr, kcb;                              /* micro-tile columns and rows, k-block */
+  size_t (*ws_bytes)(int rows);                 /* workspace of a tile with `rows` rows */
+  void (*tile)(const fnn_gemm_job *, int m0, int m1, int n0, int n1, void *ws);
+} fnn_gemm_impl;
 
-/* Row-major C (M x N) = alpha op(A) op(B) + beta C, as the column-major C^T = op(B)^T op(A)^T, on
- * the calling thread (one BLAS call). */
+#if FNN_HAVE_CLONES
+#define GEMM_X86_CLONES 1
+#endif
+
+/* ---- the instantiations: gemm.inc for float and double (instantiate.h), per instruction set ---- */
+#define FNN_TEMPLATE "gemm.inc"
+#ifdef GEMM_X86_CLONES
+/* AVX-512: 32 registers hold a 12 x 32 float (12 x 16 double) tile of D in 24 of them */
+#define ISA _v4
+#define GEMM_TARGET __attribute__((target("arch=x86-64-v4")))
+#define VB 64
+#define MRL 12
+#define MRM 8
+#define MRS 4
+#define KCB 384
+#include "instantiate.h"
+#undef ISA
+#undef GEMM_TARGET
+#undef VB
+#undef MRL
+#undef MRM
+#undef MRS
+#undef KCB
+/* AVX2 + FMA: 16 registers, a 6 x 16 float (6 x 8 double) tile in 12 */
+#define ISA _v3
+#define GEMM_TARGET __attribute__((target("arch=x86-64-v3")))
+#define VB 32
+#define MRL 6
+#define MRM 4
+#define MRS 2
+#define KCB 512
+#include "instantiate.h"
+#undef ISA
+#undef GEMM_TARGET
+#undef VB
+#undef MRL
+#undef MRM
+#undef MRS
+#undef KCB
+#endif
+
+/* The build's own target (baseline x86-64 in a release build, the CPU with FASTNN_NATIVE=1, any
+ * other architecture): its widest vectors, as the compiler was told. */
+#define ISA _base
+#define GEMM_TARGET
+#if defined(__AVX512F__)
+#define VB 64
+#define MRL 12
+#define MRM 8
+#define MRS 4
+#define KCB 384
+#elif defined(__AVX2__) && defined(__FMA__)
+#define VB 32
+#define MRL 6
+#define MRM 4
+#define MRS 2
+#define KCB 512
+#else
+#define VB 16
+#define MRL 6
+#define MRM 4
+#define MRS 2
+#define KCB 512
+#endif
+#include "instantiate.h"
+#undef ISA
+#undef GEMM_TARGET
+#undef VB
+#undef MRL
+#undef MRM
+#undef MRS
+#undef KCB
+
+/* The kernels this CPU runs: the widest the build has that the CPU supports, or a narrower one named
+ * by FASTNN_GEMM_ISA ("v3", "base"; for tests and benchmarks), chosen once. */
+static int fnn_gemm_level(void) {
+  static int level = -1;
+  if (level < 0) {
+    int l = 0;
+#ifdef GEMM_X86_CLONES
+    __builtin_cpu_init();
+    l = __builtin_cpu_supports("x86-64-v4") ? 4 : (__builtin_cpu_supports("x86-64-v3") ? 3 : 0);
+    const char *e = getenv("FASTNN_GEMM_ISA");
+    if (e && strcmp(e, "v3") == 0 && l > 3) l = 3;
+    if (e && strcmp(e, "base") == 0) l = 0;
+#endif
+    level = l;
+  }
+  return level;
+}
+
+static const fnn_gemm_impl *fnn_gemm_pick(int dtype) {
+#ifdef GEMM_X86_CLONES
+  int level = fnn_gemm_level();
+  if (level == 4) return dtype == FNN_F32 ? &impl_f32_v4 : &impl_f64_v4;
+  if (level == 3) return dtype == FNN_F32 ? &impl_f32_v3 : &impl_f64_v3;
+#endif
+  return dtype == FNN_F32 ? &impl_f32_base : &impl_f64_base;
+}
+
+/* What fastnn's products run on: the instruction set (4, 3: x86-64-v4/v3; 0: the build's own
+ * target) and the float micro-tile. */
+void fnn_gemm_describe(int *level, int *mr, int *nr) {
+  const fnn_gemm_impl *im = fnn_gemm_pick(FNN_F32);
+  *level = fnn_gemm_level(), *mr = im->mr, *nr = im->nr;
+}
+
+/* Row-major op(A) op(B) as the kernels' P Q: strides of P(i, k) and Q(k, j). */
+static fnn_gemm_job fnn_gemm_job_of(int ta, int tb, int K, double alpha, const void *A, int lda,
+                                    const void *B, int ldb, double beta, void *C, int ldc) {
+  fnn_gemm_job g;
+  g.P = A, g.Q = B, g.D = C;
+  g.prs = ta ? 1 : lda, g.pcs = ta ? lda : 1;
+  g.qrs = tb ? 1 : ldb, g.qcs = tb ? ldb : 1;
+  g.ldd = ldc, g.alpha = alpha, g.beta = beta, g.K = K;
+  return g;
+}
+
+/* Each thread's workspace, kept between products (allocating it per product costs page faults
+ * when the allocator returns the pages) and freed when the thread ends. */
+static pthread_key_t fnn_gemm_key;
+static int fnn_gemm_key_ok;
+static pthread_once_t fnn_gemm_once = PTHREAD_ONCE_INIT;
+static void fnn_gemm_key_init(void) { fnn_gemm_key_ok = pthread_key_create(&fnn_gemm_key, free) == 0; }
+
+static void *fnn_gemm_workspace(size_t bytes) {
+  pthread_once(&fnn_gemm_once, fnn_gemm_key_init);
+  if (!fnn_gemm_key_ok) return NULL;
+  size_t *w = (size_t *)pthread_getspecific(fnn_gemm_key);
+  if (w && w[0] >= bytes) return w + 8;
+  free(w);
+  w = (size_t *)malloc(bytes + 8 * sizeof(size_t));
+  if (w) w[0] = bytes;
+  pthread_setspecific(fnn_gemm_key, w);
+  return w ? w + 8 : NULL;
+}
+
+/* One tile on the calling thread, in its workspace (or, without memory, the kernels' small stack
+ * blocks: the same results). */
+static void fnn_gemm_run_tile(const fnn_gemm_impl *im, const fnn_gemm_job *g, int m0, int m1, int n0,
+                              int n1) {
+  im->tile(g, m0, m1, n0, n1, fnn_gemm_workspace(im->ws_bytes(m1 - m0)));
+}
+
+/* Row-major C (M x N) = alpha op(A) op(B) + beta C on the calling thread. */
 void fnn_gemm_serial(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha,
                      const void *A, int lda, const void *B, int ldb, double beta, void *C, int ldc) {
   char ca = ta ? 'T' : 'N', cb = tb ? 'T' : 'N';
   if (M <= 0 || N <= 0) return;
+  if (!fn) {
+    fnn_gemm_job g = fnn_gemm_job_of(ta, tb, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    fnn_gemm_run_tile(fnn_gemm_pick(dtype), &g, 0, M, 0, N);
+    return;
+  }
+  /* BLAS is column-major: C^T = op(B)^T op(A)^T */
   if (dtype == FNN_F32) {
+    typedef void (*sg)(const char *, const char *, const int *, const int *, const int *, const float *,
+                       const float *, const int *, const float *, const int *, const float *, float *,
+                       const int *);
     float fa = (float)alpha, fb = (float)beta;
-    ((fnn_sgemm_t)fn)(&cb, &ca, &N, &M, &K, &fa, (const float *)B, &ldb, (const float *)A, &lda, &fb,
-                      (float *)C, &ldc);
+    ((sg)fn)(&cb, &ca, &N, &M, &K, &fa, (const float *)B, &ldb, (const float *)A, &lda, &fb, (float *)C, &ldc);
   } else {
-    ((fnn_dgemm_t)fn)(&cb, &ca, &N, &M, &K, &alpha, (const double *)B, &ldb, (const double *)A, &lda,
-                      &beta, (double *)C, &ldc);
+    typedef void (*dg)(const char *, const char *, const int *, const int *, const int *, const double *,
+                       const double *, const int *, const double *, const int *, const double *, double *,
+                       const int *);
+    ((dg)fn)(&cb, &ca, &N, &M, &K, &alpha, (const double *)B, &ldb, (const double *)A, &lda, &beta,
+             (double *)C, &ldc);
   }
 }
 
+/* No thread of a product's team gets fewer multiply-adds than this (a team costs ~1.5 us). */
+#define FNN_GEMM_PAR_MIN 131072.0
+
 int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
              int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz) {
-  return fnn_gemm_ex(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, ftz, FNN_GEMM_PAR_MIN);
+  return fnn_gemm_ex(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, ftz,
+                     fn ? 1048576.0 : FNN_GEMM_PAR_MIN);
 }
+
+/* The split of an M x N product: a team of gm x gn threads (gm row blocks, gn blocks of whole
+ * column panels), chosen by a cost model in multiply-adds (measured on 2 cores, AVX-512): a thread's
+ * padded tile, plus packing its columns of B (8 per element through transposes, 3 copied), plus
+ * ~3000 per row where two threads' column blocks meet in one cache line (numpy's arrays are 16-byte
+ * aligned: false sharing, paid again each k-block), plus ~150k for starting a team at all. A team
+ * never has threads with less than par_min multiply-adds. */
+static void fnn_gemm_grid(int M, int N, int K, int nt, double par_min, const fnn_gemm_impl *im, int qtrans,
+                          int *gm, int *gn) {
+  int nr = im->nr, mr = im->mr, un = (N + nr - 1) / nr, um = (M + mr - 1) / mr;
+  double work = (double)M * N * (K > 0 ? K : 1), nkb = (double)(K / im->kcb + 1);
+  double best = (double)um * mr * un * nr * (K + 16) + (double)K * un * nr * (qtrans ? 8 : 3);
+  *gm = 1, *gn = 1;
+  for (int team = 2; team <= nt && work / team >= par_min; team++)
+    for (int cn = 1; cn <= team && cn <= un; cn++) {
+      int cm = team / cn;
+      if (cm * cn != team || cm > um) continue;
+      double rows = (double)((um + cm - 1) / cm * mr), cols = (double)((un + cn - 1) / cn * nr);
+      double cost = rows * cols * (K + 16) + (double)K * cols * (qtrans ? 8 : 3) +
+                    (cn > 1 ? rows * nkb * 3000.0 : 0.0) + 150000.0;
+      if (cost < best * 0.98) best = cost, *gm = cm, *gn = cn;
+    }
+}
+
+static int fnn_gemm_blas_blocks(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha,
+                                const void *A, int lda, const void *B, int ldb, double beta, void *C,
+                                int ldc, int nt, int ftz, double par_min);
 
 int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
                 int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz, double par_min) {
+  if (M <= 0 || N <= 0) return FNN_OK;
+  if (fn) return fnn_gemm_blas_blocks(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt,
+                                      ftz, par_min);
+  const fnn_gemm_impl *im = fnn_gemm_pick(dtype);
+  fnn_gemm_job g = fnn_gemm_job_of(ta, tb, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  int gm = 1, gn = 1;
+  fnn_gemm_grid(M, N, K, nt, par_min, im, g.qrs == 1 && g.qcs != 1, &gm, &gn);
+  int team = gm * gn;
+  int un = (N + im->nr - 1) / im->nr;
+#pragma omp parallel num_threads(team) if (team > 1)
+  {
+    int t = omp_get_thread_num(), tn = t % gn, tm = t / gn;
+    int n0 = (int)((int64_t)un * tn / gn) * im->nr, n1 = (int)((int64_t)un * (tn + 1) / gn) * im->nr;
+    int m0 = (int)((int64_t)M * tm / gm), m1 = (int)((int64_t)M * (tm + 1) / gm);
+    if (n1 > N) n1 = N;
+    FNN_FTZ_BEGIN(ftz);
+    fnn_gemm_run_tile(im, &g, m0, m1, n0, n1);
+    FNN_FTZ_END();
+  }
+  return FNN_OK;
+}
+
+/* The BLAS path: blocks of the longer side whose size depends on the shape only (BLAS results
+ * differ with where a block starts), each one single-threaded BLAS call. 4 blocks for products up
+ * to 256M multiply-adds, up to 8 for larger ones. */
+static int fnn_gemm_blas_blocks(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha,
+                                const void *A, int lda, const void *B, int ldb, double beta, void *C,
+                                int ldc, int nt, int ftz, double par_min) {
   size_t es = dtype == FNN_F32 ? sizeof(float) : sizeof(double);
   double work = (double)M * (double)N * (double)K;
-  if (work < 2 * par_min || M <= 0 || N <= 0) {
+  if (work < 2 * par_min) {
     FNN_FTZ_BEGIN(ftz);
     fnn_gemm_serial(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     FNN_FTZ_END();
     return FNN_OK;
   }
-  /* Blocks of the longer side whose size depends on the shape only: BLAS results differ with where a
-   * block starts (its edge tiles), so fixed blocks make the product bitwise the same for any thread
-   * count, 1 included. 4 blocks for products up to 256M multiply-adds, up to 8 for larger ones (each
-   * block re-packs the other operand: on 2 cores, 16 blocks of a 32x784x256 product cost 35% more
-   * than 4; big products afford more blocks and so more threads). */
   int split_rows = M >= N;
   int len = split_rows ? M : N;
   int nb = (int)(work / 67108864.0);

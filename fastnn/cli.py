@@ -28,8 +28,13 @@ def cmd_info(args):
         print("  BLAS:          threadpoolctl not installed")
     from fastnn._ext import _blas
 
-    print("  matmul:        " + ("one thread pool: scipy's BLAS pinned to 1 thread, each product split over "
-                               "fastnn's threads" if _blas.get_split() else "BLAS threads its own products"))
+    k = _blas.kernel_info()
+    if k["backend"] == "fastnn":
+        print(f"  matmul:        fastnn's own kernels, {k['isa']}, {k['tile']} float tiles, split over fastnn's "
+              "threads")
+    else:
+        print("  matmul:        " + ("scipy's BLAS pinned to 1 thread, each product split over fastnn's threads"
+                                   if _blas.get_split() else "BLAS threads its own products"))
     from fastnn import distributed
 
     print(f"  MPI:           {distributed.info()}")

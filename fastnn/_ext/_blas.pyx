@@ -1,7 +1,5 @@
-"""Matrix products through scipy's BLAS (sgemm/dgemm): transposes by flag, never by copy.
-
-Row-major C = op(A) op(B) is computed as the column-major C^T = op(B)^T op(A)^T, so no array is
-ever transposed in memory.
+"""Matrix products: fastnn's own kernels (csrc/gemm.inc), or scipy's BLAS (sgemm/dgemm) with
+set_backend("blas"). Transposes by flag, never by copy.
 """
 cimport numpy as cnp
 import numpy as np
@@ -54,13 +52,50 @@ cdef bint split_mode() noexcept nogil:
     return _split
 
 
+# fastnn's own product kernels (True, the default) or scipy's BLAS (for comparison and as a fallback)
+cdef bint _own = True
+
+
+def set_backend(name):
+    """Matrix products (linear layers, convolutions, RBMs, matmul) through "fastnn" (its own kernels,
+    the default) or "blas" (scipy's sgemm/dgemm). Both are bitwise independent of the thread count."""
+    global _own
+    if name not in ("fastnn", "blas"):
+        raise ValueError(f"name: expected 'fastnn' or 'blas', got {name!r}")
+    _own = name == "fastnn"
+
+
+def get_backend():
+    return "fastnn" if _own else "blas"
+
+
+_ISA = {4: "x86-64-v4 (AVX-512)", 3: "x86-64-v3 (AVX2+FMA)", 0: "the build's target"}
+
+
+def kernel_info():
+    """What fastnn's own products run on: instruction set and float micro-tile (rows x columns)."""
+    cdef int level, mr, nr
+    fnn_gemm_describe(&level, &mr, &nr)
+    return {"backend": get_backend(), "isa": _ISA.get(level, str(level)), "tile": f"{mr}x{nr}"}
+
+
+cdef void *gemm_fn(int dt) noexcept nogil:
+    """The BLAS routine products call, or NULL for fastnn's own kernels."""
+    if _own:
+        return NULL
+    return <void *>sgemm if dt == FNN_F32 else <void *>dgemm
+
+
+cdef int gemm_threads() noexcept nogil:
+    """Threads a product may use: fastnn's team, unless BLAS runs its own (scipy's BLAS not pinned)."""
+    return get_threads() if (_own or _split) else 1
+
+
 cdef void gemm_rm(int dt, bint ta, bint tb, int M, int N, int K, double alpha, const void *A,
                   int lda, const void *B, int ldb, double beta, void *C, int ldc) noexcept nogil:
     """Row-major C (M x N) = alpha op(A) op(B) + beta C; lda etc. are row lengths in memory."""
     repin()
-    cdef void *fn = <void *>sgemm if dt == FNN_F32 else <void *>dgemm
-    fnn_gemm(dt, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-             get_threads() if _split else 1, get_ftz())
+    fnn_gemm(dt, gemm_fn(dt), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, gemm_threads(), get_ftz())
 
 
 cdef int _dim(cnp.npy_intp v, str name) except -1:

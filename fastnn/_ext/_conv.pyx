@@ -7,11 +7,10 @@ exact; the output size follows from it as in PyTorch."""
 cimport numpy as cnp
 import numpy as np
 from libc.stdint cimport INT32_MAX
-from scipy.linalg.cython_blas cimport sgemm, dgemm
 from fastnn._ext._csrc cimport *
 from fastnn._ext._common cimport (arr_in, arr_inplace, check_dtype, check_rc, dtype_code, no_alias, out_shaped)
 from fastnn._ext._runtime cimport get_ftz, get_threads
-from fastnn._ext._blas cimport repin, split_mode
+from fastnn._ext._blas cimport gemm_fn, gemm_threads, repin
 
 cnp.import_array()
 
@@ -79,11 +78,11 @@ cdef int _setup(cnp.ndarray X, cnp.ndarray Wt, object stride, object padding, ob
 
 
 cdef void *_gemm(int dt) noexcept nogil:
-    return <void *>sgemm if dt == FNN_F32 else <void *>dgemm
+    return gemm_fn(dt)
 
 
 cdef int _threads() noexcept nogil:
-    return get_threads() if split_mode() else 1  # else BLAS threads each product itself
+    return gemm_threads()
 
 
 _ALGOS = ("auto", "im2col", "winograd")

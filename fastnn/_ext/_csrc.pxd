@@ -66,6 +66,7 @@ cdef extern from "fastnn.h" nogil:
 
     int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
                  int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz)
+    void fnn_gemm_describe(int *level, int *mr, int *nr)
 
     ctypedef struct fnn_conv_t:
         size_t N, C, H, W, OC, KH, KW, OH, OW, groups

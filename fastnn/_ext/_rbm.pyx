@@ -2,11 +2,10 @@
 cimport numpy as cnp
 import numpy as np
 from libc.stdint cimport int64_t, uint64_t
-from scipy.linalg.cython_blas cimport sgemm, dgemm
 from fastnn._ext._csrc cimport *
 from fastnn._ext._common cimport arr_in, arr_inplace, check_dtype, check_rc, dtype_code
 from fastnn._ext._runtime cimport get_ftz, get_threads
-from fastnn._ext._blas cimport repin, split_mode
+from fastnn._ext._blas cimport gemm_fn, gemm_threads, repin
 
 cnp.import_array()
 
@@ -64,8 +63,8 @@ def rbm_train(x, W, bh, bv, chain, Winc, bhinc, bvinc, q, *, size_t batch_size, 
         D = np.ascontiguousarray(draws, dtype=(<object>X).dtype).reshape(-1)
     cdef size_t wlen = fnn_rbm_work_size(&c, batch_size if batch_size < n else max(n, 1))
     cdef cnp.ndarray Wk = np.empty(wlen, dtype=(<object>X).dtype)
-    cdef int dt = dtype_code(X, "x"), rc, nt = get_threads() if split_mode() else 1, ftz = get_ftz()
-    cdef void *gemm = <void *>sgemm if dt == FNN_F32 else <void *>dgemm
+    cdef int dt = dtype_code(X, "x"), rc, nt = gemm_threads(), ftz = get_ftz()
+    cdef void *gemm = gemm_fn(dt)
     cdef uint64_t ncalls = calls
     cdef size_t bs = batch_size if batch_size < n else max(n, 1)
     cdef const int64_t *po = <const int64_t *>cnp.PyArray_DATA(Ord) if Ord is not None else NULL
