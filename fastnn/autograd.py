@@ -26,6 +26,8 @@ __all__ = ["Node", "Function", "no_grad", "enable_grad", "set_grad_enabled", "in
 class _Mode(threading.local):
     enabled = True
     capture = None  # {id(tensor or node): [grads]} while autograd.grad runs (nothing is accumulated)
+    assign = False  # the explicit chain assigns parameter gradients instead of adding (fit's own step,
+    #                 when it writes each exactly once: no zero_grad pass, no read of the old values)
 
 
 _mode = _Mode()

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import ops
 from .._random import default_generator, stream_seed
+from ..autograd import _mode
 from ..tensor import Tensor
 from .module import Module, layer_call
 from .parameter import Parameter
@@ -379,6 +380,7 @@ class PReLU(Module):
     PyTorch's default init 0.25."""
 
     _native = True
+    _assigns_grads = True  # its backward honours _mode.assign
 
     def __init__(self, num_parameters=1, init=0.25, dtype=np.float32, device=None):
         super().__init__()
@@ -412,7 +414,7 @@ class PReLU(Module):
             g = g.astype(x.dtype)
         gx = self._buf("gx", x.shape, x.dtype) if need_input_grad else None
         if w.requires_grad:
-            ops.prelu_backward(g, x, w._a, need_input_grad=need_input_grad, grad_weight=w._g, accumulate=True,
+            ops.prelu_backward(g, x, w._a, need_input_grad=need_input_grad, grad_weight=w._g, accumulate=not _mode.assign,
                                grad_input=gx)
         elif need_input_grad:
             ops.prelu_backward(g, x, w._a, grad_input=gx)

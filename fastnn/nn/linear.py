@@ -6,6 +6,7 @@ import numpy as np
 from .. import ops
 from .._random import numpy_rng
 from . import init as _init
+from ..autograd import _mode
 from .module import Module, layer_call
 from .parameter import Parameter
 
@@ -21,6 +22,7 @@ class Linear(Module):
     """
 
     _native = True
+    _assigns_grads = True  # its backward honours _mode.assign
 
     def __init__(self, in_features, out_features, bias=True, *, init="default", dtype=np.float32, rng=None,
                  regularizer=None, device=None):
@@ -87,7 +89,7 @@ class Linear(Module):
         nb = b is not None and b.requires_grad
         ops.linear_backward(g, x, w._a, need_input_grad=need_input_grad,
                             need_weight_grad=w.requires_grad, need_bias_grad=nb, grad_input=gx,
-                            grad_weight=w._g, grad_bias=b._g if nb else None, accumulate=True)
+                            grad_weight=w._g, grad_bias=b._g if nb else None, accumulate=not _mode.assign)
         return gx
 
     def extra_repr(self):

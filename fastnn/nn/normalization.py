@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import ops
+from ..autograd import _mode
 from .module import Module, layer_call
 from .parameter import Parameter
 
@@ -15,6 +16,7 @@ class _BatchNorm(Module):
     any state changes."""
 
     _native = True
+    _assigns_grads = True  # its backward honours _mode.assign
     _ndims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
@@ -125,7 +127,7 @@ class _BatchNorm(Module):
         gb = self.bias._g if trainable else self._buf("gb", (C,), dtype)
         ops.batch_norm_backward(g, x, self.weight._a if self.affine else None, mean, invstd,
                                 training=batch_stats, need_input_grad=need_input_grad, grad_weight=gw,
-                                grad_bias=gb, accumulate=trainable, grad_input=gx)
+                                grad_bias=gb, accumulate=trainable and not _mode.assign, grad_input=gx)
         return gx
 
     def extra_repr(self):
@@ -212,8 +214,11 @@ class SyncBatchNorm(_BatchNorm):
         ops.batch_norm_backward(g, x, None, mean, invstd, training=False, need_input_grad=False,
                                 grad_weight=gw, grad_bias=gb)
         if self.affine and self.weight.requires_grad:  # this rank's share, averaged with the others' later
-            self.weight._g += gw
-            self.bias._g += gb
+            if _mode.assign:
+                self.weight._g[...], self.bias._g[...] = gw, gb
+            else:
+                self.weight._g += gw
+                self.bias._g += gb
         if not need_input_grad:
             return None
         # The input gradient couples every rank through the shared statistics: sum the terms over the

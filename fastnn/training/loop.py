@@ -14,9 +14,10 @@ import numpy as np
 
 from .. import nn, optim, regularizers
 from .._threads import ensure_single_pool
-from ..autograd import no_grad
+from ..autograd import _mode, no_grad
 from ..data import DataLoader
 from ..nn.loss import _Loss
+from ..nn.parameter import hooked
 from ..tensor import Tensor, _arr, _wrap
 from .callbacks import Callback, ModelCheckpoint, ProgressBar, _restore, _snapshot
 from .history import History
@@ -329,12 +330,36 @@ def _check_callbacks(callbacks, has_val, metrics):
                              "validation data")
 
 
+def _chain_writes_each_once(model, optimizer):
+    """Whether the explicit chain of `model` writes the gradient of every trainable parameter the
+    optimizer updates exactly once (no module or parameter used twice, only layers that honour
+    assignment): fit's step may then assign the gradients instead of zeroing the arena and adding
+    onto it -- one pass less over the gradients, and the products need not read them."""
+    counts = {}
+
+    def walk(m):
+        kids = [c for c in m._modules.values() if c is not None]
+        if kids and not isinstance(m, nn.Sequential):
+            return False
+        own = [p for p in m._parameters.values() if p is not None and p.requires_grad]
+        if own and not getattr(type(m), "_assigns_grads", False):
+            return False
+        for p in own:
+            counts[id(p)] = counts.get(id(p), 0) + 1
+        return all(walk(c) for c in kids)
+
+    if not walk(model) or any(c != 1 for c in counts.values()):
+        return False
+    return all(id(p) in counts for p in optimizer._params if p.requires_grad)
+
+
 class _Step:
     """One training step: the fused array chain for built-in models, autograd for the rest."""
 
     def __init__(self, model, loss_fn, optimizer, clip):
         self.model, self.loss_fn, self.opt, self.clip = model, loss_fn, optimizer, clip
         self.native = model._fusable() and isinstance(loss_fn, _Loss)
+        self.assign = self.native and _chain_writes_each_once(model, optimizer)
 
     def targets(self, yb):
         """The targets of the samples this process trained on (all of the batch)."""
@@ -347,8 +372,15 @@ class _Step:
             lval = lf(out, yb)
             if not math.isfinite(lval):
                 return out, lval, False
-            opt.zero_grad()
-            m.backward(lf.backward(), need_input_grad=False)
+            if self.assign and not hooked[0]:  # every gradient written once: assigned, no zero_grad
+                _mode.assign = True
+                try:
+                    m.backward(lf.backward(), need_input_grad=False)
+                finally:
+                    _mode.assign = False
+            else:
+                opt.zero_grad()
+                m.backward(lf.backward(), need_input_grad=False)
         else:
             o = m(_wrap(xb))
             loss = lf(o, yb if isinstance(lf, _Loss) else _wrap(yb))

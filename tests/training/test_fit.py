@@ -215,3 +215,75 @@ def test_accuracy_only_where_it_means_something():
     res = fastnn.evaluate(clf, X, yb, loss=nn.BCEWithLogitsLoss())
     manual = np.mean((fastnn.predict(clf, X) > 0) == (yb > 0.5))
     assert res["accuracy"] == pytest.approx(manual)
+
+
+def _fit_state(model_fn, X, y, assign, monkeypatch, **kw):
+    from fastnn.training import loop
+    monkeypatch.setattr(loop, "_chain_writes_each_once",
+                        (lambda m, o: loop.__dict__["_real_chain_check"](m, o)) if assign else (lambda m, o: False))
+    m = model_fn()
+    opt = kw.pop("opt")(m)
+    fastnn.fit(m, X, y, loss="cross_entropy", optimizer=opt, epochs=2, batch_size=32, seed=1, verbose=0, **kw)
+    return m.state_dict(), {id(p): p.grad.numpy().copy() for p in m.parameters()}, m
+
+
+@pytest.mark.parametrize("opt", [lambda m: optim.Adam(m, lr=1e-3),
+                                 lambda m: optim.SGD(m, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-4)])
+def test_assigned_gradients_train_exactly_as_zeroed_and_added(digits, monkeypatch, opt):
+    """fit's step assigns each parameter's gradient when its chain writes every one exactly once
+    (no zero_grad pass); the run is bitwise the one zero_grad + accumulation gives, gradients included."""
+    from fastnn.training import loop
+    monkeypatch.setattr(loop, "_real_chain_check", loop._chain_writes_each_once, raising=False)
+    Xtr, ytr, _, _ = digits
+
+    def model():
+        fastnn.manual_seed(4)
+        return nn.Sequential(nn.Conv1d(1, 4, 3, padding=1), nn.PReLU(4), nn.Flatten(), nn.Linear(256, 64),
+                             nn.BatchNorm1d(64), nn.ELU(), nn.Dropout(0.1), nn.Linear(64, 10))
+
+    X = Xtr[:600, None, :]
+    m = model()
+    assert loop._chain_writes_each_once(m, opt(m))
+    a_sd, a_g, _ = _fit_state(model, X, ytr[:600], True, monkeypatch, opt=opt, clip_grad_norm=1.0)
+    b_sd, b_g, _ = _fit_state(model, X, ytr[:600], False, monkeypatch, opt=opt, clip_grad_norm=1.0)
+    for k in a_sd:
+        np.testing.assert_array_equal(a_sd[k], b_sd[k])
+    for x, y in zip(a_g.values(), b_g.values()):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_gradients_are_added_where_a_chain_writes_one_twice():
+    """A layer used twice in a Sequential, tied weights, a parameter the chain never writes, a frozen
+    layer: assignment only where it cannot lose a contribution."""
+    from fastnn.training.loop import _chain_writes_each_once as once
+    lin, act = nn.Linear(8, 8), nn.ReLU()
+    shared = nn.Sequential(lin, act, lin)
+    assert not once(shared, optim.SGD(shared, lr=0.1))
+    a, b = nn.Linear(8, 8), nn.Linear(8, 8)
+    b.weight = a.weight
+    tied = nn.Sequential(a, act, b)
+    assert not once(tied, optim.SGD(tied, lr=0.1))
+    m, extra = nn.Sequential(nn.Linear(8, 4)), nn.Linear(3, 3)
+    assert not once(m, optim.SGD(list(m.parameters()) + list(extra.parameters()), lr=0.1))
+    frozen = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+    frozen[0].freeze()
+    assert once(frozen, optim.SGD(frozen, lr=0.1))
+    assert once(frozen, optim.SGD(frozen[2].parameters(), lr=0.1))
+
+
+def test_layer_used_twice_still_trains_like_torch_semantics():
+    """The shared-layer chain falls back to zero_grad + accumulation: both uses contribute."""
+    fastnn.manual_seed(0)
+    lin = nn.Linear(6, 6)
+    m = nn.Sequential(lin, nn.Tanh(), lin)
+    X = np.random.default_rng(0).standard_normal((64, 6)).astype(np.float32)
+    y = np.random.default_rng(1).integers(0, 6, 64)
+    opt = optim.SGD(m, lr=0.0)
+    fastnn.fit(m, X, y, loss="cross_entropy", optimizer=opt, epochs=1, batch_size=64, shuffle=False, verbose=0)
+    got = [p.grad.numpy().copy() for p in m.parameters()]
+    for p in m.parameters():
+        p.grad = None
+    nn.CrossEntropyLoss()(m(fastnn.tensor(X)), fastnn.tensor(y)).backward()
+    for p, g in zip(m.parameters(), got):
+        assert np.abs(g).max() > 0
+        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-5, atol=1e-6)
