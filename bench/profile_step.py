@@ -6,7 +6,8 @@ every script in bench/.)
 
 For each workload (784-256-128-10 Adam at batch 32 and 128, the course's default network at 128, the
 64-64-10 digits MLP at 32) the step fit runs -- forward through each layer, the loss and its gradient,
-zero_grad, backward through each layer, the fused optimizer update -- is timed part by part (each
+backward through each layer (assigning the gradients, or zero_grad and adding when the chain cannot),
+the fused optimizer update -- is timed part by part (each
 layer's kernel pair wrapped with a clock), then without the clocks, then as fit runs it (batching,
 metrics, callbacks: the loop's own cost). The matrix products' useful FLOPs per step (forward, weight
 gradient, input gradient except the first layer's) against this machine's sgemm rate (1024^3 through
@@ -23,6 +24,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fastnn  # noqa: E402
 from fastnn import nn, ops  # noqa: E402
+from fastnn.autograd import _mode  # noqa: E402
+from fastnn.training.loop import _chain_writes_each_once  # noqa: E402
 from fastnn.benchmark import machine_info, time_side_by_side, write_json  # noqa: E402
 from train import WORKLOADS, build, digits, make_opt, synthetic  # noqa: E402
 
@@ -74,7 +77,8 @@ class Clocked:
 
 
 def raw_steps(model, lf, opt, X, y, batch, steps, clocked=None):
-    """fit's native step on pre-cut batches (no loader): returns seconds per step."""
+    """fit's native step on pre-cut batches (no loader): returns seconds per step. As fit, gradients
+    are assigned (no zero_grad) when the chain writes each exactly once."""
     n = len(X)
     rng = np.random.default_rng(0)
     batches = []
@@ -85,13 +89,19 @@ def raw_steps(model, lf, opt, X, y, batch, steps, clocked=None):
     loss_bwd = clocked.loss_bwd if clocked else lf.backward
     zero = clocked.zero if clocked else opt.zero_grad
     step = clocked.step if clocked else opt.step
+    assign = _chain_writes_each_once(model, opt)
     model.train()
     t0 = clock()
     for xb, yb in batches:
         out = model(xb)
         loss(out, yb)
-        zero()
-        model.backward(loss_bwd(), need_input_grad=False)
+        if assign:
+            _mode.assign = True
+            model.backward(loss_bwd(), need_input_grad=False)
+            _mode.assign = False
+        else:
+            zero()
+            model.backward(loss_bwd(), need_input_grad=False)
         step()
     return (clock() - t0) / steps
 
