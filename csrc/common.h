@@ -205,9 +205,10 @@ static inline void fnn_philox(uint64_t ctr, uint32_t stream, uint64_t seed, uint
   }
   out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
-/* 16 consecutive Philox blocks j0 .. j0+15 at once, in a layout GCC vectorizes (one lane per block);
- * out[4 l + k] = word k of block j0 + l, i.e. out[i] is the word of element 4 j0 + i. */
-static inline void fnn_philox16(uint64_t j0, uint32_t stream, uint64_t seed, uint32_t out[64]) {
+/* 16 consecutive Philox blocks j0 .. j0+15 at once; out[4 l + k] = word k of block j0 + l, i.e. out[i]
+ * is the word of element 4 j0 + i. Portable form: one lane per block (GCC vectorizes it, but with a
+ * 64-bit multiply, vpmullq, 3 uops: 2.6 ns per element on AVX-512). */
+static inline void fnn_philox16_c(uint64_t j0, uint32_t stream, uint64_t seed, uint32_t out[64]) {
   uint32_t c0[16], c1[16], c2[16], c3[16];
   for (int l = 0; l < 16; l++) {
     uint64_t j = j0 + (uint64_t)l;
@@ -231,6 +232,95 @@ static inline void fnn_philox16(uint64_t j0, uint32_t stream, uint64_t seed, uin
     out[4 * l] = c0[l]; out[4 * l + 1] = c1[l]; out[4 * l + 2] = c2[l]; out[4 * l + 3] = c3[l];
   }
 }
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#include <immintrin.h>
+/* The same with 32 x 32 -> 64-bit multiplies (vpmuludq) on even and odd lanes: 8x faster. */
+#define FNN_PHILOX_ROUND(MUL, SRL, SLL, BLEND, XOR, ADD)                                               \
+  do {                                                                                              \
+    __typeof__(c0) e0 = MUL(c0, m0), o0 = MUL(SRL(c0, 32), m0), e1 = MUL(c2, m1), o1 = MUL(SRL(c2, 32), m1); \
+    __typeof__(c0) hi0 = BLEND(SRL(e0, 32), o0), lo0 = BLEND(e0, SLL(o0, 32));                       \
+    __typeof__(c0) hi1 = BLEND(SRL(e1, 32), o1), lo1 = BLEND(e1, SLL(o1, 32));                       \
+    __typeof__(c0) n0 = XOR(XOR(hi1, c1), k0), n2 = XOR(XOR(hi0, c3), k1);                          \
+    c1 = lo1, c3 = lo0, c0 = n0, c2 = n2;                                                           \
+    k0 = ADD(k0, w0), k1 = ADD(k1, w1);                                                             \
+  } while (0)
+
+#define FNN_B512(a, b) _mm512_mask_blend_epi32((__mmask16)0xAAAA, a, b)
+__attribute__((target("avx512f"))) static void fnn_philox16_avx512(uint64_t j0, uint32_t stream, uint64_t seed,
+                                                                   uint32_t out[64]) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512i lo = _mm512_set1_epi32((int)(uint32_t)j0);
+  __m512i c0 = _mm512_add_epi32(lo, iota);
+  __mmask16 carry = _mm512_cmplt_epu32_mask(c0, lo); /* j0 + l crossed a multiple of 2^32 */
+  __m512i c1 = _mm512_set1_epi32((int)(uint32_t)(j0 >> 32));
+  c1 = _mm512_mask_add_epi32(c1, carry, c1, _mm512_set1_epi32(1));
+  __m512i c2 = _mm512_set1_epi32((int)stream), c3 = _mm512_setzero_si512();
+  __m512i k0 = _mm512_set1_epi32((int)(uint32_t)seed), k1 = _mm512_set1_epi32((int)(uint32_t)(seed >> 32));
+  const __m512i m0 = _mm512_set1_epi64(0xD2511F53u), m1 = _mm512_set1_epi64(0xCD9E8D57u);
+  const __m512i w0 = _mm512_set1_epi32((int)0x9E3779B9u), w1 = _mm512_set1_epi32((int)0xBB67AE85u);
+  for (int r = 0; r < 10; r++)
+    FNN_PHILOX_ROUND(_mm512_mul_epu32, _mm512_srli_epi64, _mm512_slli_epi64, FNN_B512, _mm512_xor_si512,
+                     _mm512_add_epi32);
+  /* interleave: out = c0[0] c1[0] c2[0] c3[0] c0[1] ... */
+  const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const __m512i qlo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), qhi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+  __m512i a = _mm512_permutex2var_epi32(c0, ilo, c1), b = _mm512_permutex2var_epi32(c2, ilo, c3);
+  _mm512_storeu_si512(out, _mm512_permutex2var_epi64(a, qlo, b));
+  _mm512_storeu_si512(out + 16, _mm512_permutex2var_epi64(a, qhi, b));
+  a = _mm512_permutex2var_epi32(c0, ihi, c1), b = _mm512_permutex2var_epi32(c2, ihi, c3);
+  _mm512_storeu_si512(out + 32, _mm512_permutex2var_epi64(a, qlo, b));
+  _mm512_storeu_si512(out + 48, _mm512_permutex2var_epi64(a, qhi, b));
+}
+#undef FNN_B512
+
+#define FNN_B256(a, b) _mm256_blend_epi32(a, b, 0xAA)
+__attribute__((target("avx2"))) static void fnn_philox8_avx2(uint64_t j0, uint32_t stream, uint64_t seed,
+                                                             uint32_t out[32]) {
+  __m256i lo = _mm256_set1_epi32((int)(uint32_t)j0);
+  __m256i c0 = _mm256_add_epi32(lo, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i sign = _mm256_set1_epi32((int)0x80000000u); /* unsigned compare: carry where c0 < lo */
+  __m256i carry = _mm256_cmpgt_epi32(_mm256_xor_si256(lo, sign), _mm256_xor_si256(c0, sign));
+  __m256i c1 = _mm256_sub_epi32(_mm256_set1_epi32((int)(uint32_t)(j0 >> 32)), carry);
+  __m256i c2 = _mm256_set1_epi32((int)stream), c3 = _mm256_setzero_si256();
+  __m256i k0 = _mm256_set1_epi32((int)(uint32_t)seed), k1 = _mm256_set1_epi32((int)(uint32_t)(seed >> 32));
+  const __m256i m0 = _mm256_set1_epi64x(0xD2511F53u), m1 = _mm256_set1_epi64x(0xCD9E8D57u);
+  const __m256i w0 = _mm256_set1_epi32((int)0x9E3779B9u), w1 = _mm256_set1_epi32((int)0xBB67AE85u);
+  for (int r = 0; r < 10; r++)
+    FNN_PHILOX_ROUND(_mm256_mul_epu32, _mm256_srli_epi64, _mm256_slli_epi64, FNN_B256, _mm256_xor_si256,
+                     _mm256_add_epi32);
+  /* interleave: unpack pairs, then 64-bit pairs, then the 128-bit halves in order */
+  __m256i a = _mm256_unpacklo_epi32(c0, c1), b = _mm256_unpacklo_epi32(c2, c3);
+  __m256i c = _mm256_unpackhi_epi32(c0, c1), d = _mm256_unpackhi_epi32(c2, c3);
+  __m256i r0 = _mm256_unpacklo_epi64(a, b), r1 = _mm256_unpackhi_epi64(a, b);
+  __m256i r2 = _mm256_unpacklo_epi64(c, d), r3 = _mm256_unpackhi_epi64(c, d);
+  _mm256_storeu_si256((__m256i *)out, _mm256_permute2x128_si256(r0, r1, 0x20));
+  _mm256_storeu_si256((__m256i *)(out + 8), _mm256_permute2x128_si256(r2, r3, 0x20));
+  _mm256_storeu_si256((__m256i *)(out + 16), _mm256_permute2x128_si256(r0, r1, 0x31));
+  _mm256_storeu_si256((__m256i *)(out + 24), _mm256_permute2x128_si256(r2, r3, 0x31));
+}
+#undef FNN_B256
+#undef FNN_PHILOX_ROUND
+
+static inline void fnn_philox16(uint64_t j0, uint32_t stream, uint64_t seed, uint32_t out[64]) {
+  static int level = -1; /* (per translation unit; the same answer everywhere) */
+  if (level < 0) {
+    __builtin_cpu_init();
+    level = __builtin_cpu_supports("avx512f") ? 2 : (__builtin_cpu_supports("avx2") ? 1 : 0);
+  }
+  if (level == 2) {
+    fnn_philox16_avx512(j0, stream, seed, out);
+  } else if (level == 1) {
+    fnn_philox8_avx2(j0, stream, seed, out);
+    fnn_philox8_avx2(j0 + 8, stream, seed, out + 32);
+  } else {
+    fnn_philox16_c(j0, stream, seed, out);
+  }
+}
+#else
+#define fnn_philox16 fnn_philox16_c
+#endif
 /* 24 random bits as a uniform in [0, 1), exact in float and double. */
 #define FNN_U24(r) ((double)((r) >> 8) * (1.0 / 16777216.0))
 
