@@ -107,6 +107,9 @@ int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double al
  * caller passes a constant (fnn_gemm: 1M, measured on MLP steps) */
 int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
                 int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz, double par_min);
+/* C = op(A) op(B) + bias, bias[j] added to column j (C is not read): a linear layer's forward */
+int fnn_gemm_bias(int dtype, void *fn, int ta, int tb, int M, int N, int K, const void *A, int lda,
+                  const void *B, int ldb, void *C, int ldc, const void *bias, int nt, int ftz);
 /* the product on the calling thread (the building block of the above and of the convolutions) */
 void fnn_gemm_serial(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha,
                      const void *A, int lda, const void *B, int ldb, double beta, void *C, int ldc);

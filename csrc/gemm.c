@@ -15,7 +15,7 @@
 #include "common.h"
 
 typedef struct {
-  const void *P, *Q;
+  const void *P, *Q, *bias; /* bias: one value per column of D, added once (beta = 0 only) */
   void *D;
   ptrdiff_t prs, pcs, qrs, qcs, ldd;
   double alpha, beta;
@@ -139,7 +139,7 @@ void fnn_gemm_describe(int *level, int *mr, int *nr) {
 static fnn_gemm_job fnn_gemm_job_of(int ta, int tb, int K, double alpha, const void *A, int lda,
                                     const void *B, int ldb, double beta, void *C, int ldc) {
   fnn_gemm_job g;
-  g.P = A, g.Q = B, g.D = C;
+  g.P = A, g.Q = B, g.D = C, g.bias = NULL;
   g.prs = ta ? 1 : lda, g.pcs = ta ? lda : 1;
   g.qrs = tb ? 1 : ldb, g.qcs = tb ? ldb : 1;
   g.ldd = ldc, g.alpha = alpha, g.beta = beta, g.K = K;
@@ -234,13 +234,10 @@ static int fnn_gemm_blas_blocks(int dtype, void *fn, int ta, int tb, int M, int 
                                 const void *A, int lda, const void *B, int ldb, double beta, void *C,
                                 int ldc, int nt, int ftz, double par_min);
 
-int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
-                int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz, double par_min) {
-  if (M <= 0 || N <= 0) return FNN_OK;
-  if (fn) return fnn_gemm_blas_blocks(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt,
-                                      ftz, par_min);
+/* fastnn's kernels over the team: the grid, then one tile per thread. */
+static void fnn_gemm_own(const fnn_gemm_job *jb, int dtype, int M, int N, int K, int nt, int ftz, double par_min) {
   const fnn_gemm_impl *im = fnn_gemm_pick(dtype);
-  fnn_gemm_job g = fnn_gemm_job_of(ta, tb, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  fnn_gemm_job g = *jb;
   int gm = 1, gn = 1;
   fnn_gemm_grid(M, N, K, nt, par_min, im, g.qrs == 1 && g.qcs != 1, &gm, &gn);
   int team = gm * gn;
@@ -255,7 +252,32 @@ int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double
     fnn_gemm_run_tile(im, &g, m0, m1, n0, n1);
     FNN_FTZ_END();
   }
+}
+
+int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
+                int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz, double par_min) {
+  if (M <= 0 || N <= 0) return FNN_OK;
+  if (fn) return fnn_gemm_blas_blocks(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt,
+                                      ftz, par_min);
+  fnn_gemm_job g = fnn_gemm_job_of(ta, tb, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  fnn_gemm_own(&g, dtype, M, N, K, nt, ftz, par_min);
   return FNN_OK;
+}
+
+/* C = op(A) op(B) + bias (bias[j] added to column j; C is not read): a linear layer's forward. The
+ * kernels start each chain from the bias; the BLAS path fills C with it first and adds onto it. */
+int fnn_gemm_bias(int dtype, void *fn, int ta, int tb, int M, int N, int K, const void *A, int lda,
+                  const void *B, int ldb, void *C, int ldc, const void *bias, int nt, int ftz) {
+  if (M <= 0 || N <= 0) return FNN_OK;
+  if (!fn) {
+    fnn_gemm_job g = fnn_gemm_job_of(ta, tb, K, 1.0, A, lda, B, ldb, 0.0, C, ldc);
+    g.bias = bias;
+    fnn_gemm_own(&g, dtype, M, N, K, nt, ftz, FNN_GEMM_PAR_MIN);
+    return FNN_OK;
+  }
+  size_t es = dtype == FNN_F32 ? sizeof(float) : sizeof(double);
+  for (int i = 0; i < M; i++) memcpy((char *)C + (size_t)i * ldc * es, bias, (size_t)N * es);
+  return fnn_gemm(dtype, fn, ta, tb, M, N, K, 1.0, A, lda, B, ldb, 1.0, C, ldc, nt, ftz);
 }
 
 /* The BLAS path: blocks of the longer side whose size depends on the shape only (BLAS results

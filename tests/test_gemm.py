@@ -154,3 +154,23 @@ def test_narrower_instruction_sets_compute_the_same_products():
     assert base["info"]["isa"] == "the build's target"
     for x, y in zip(full["res"], base["res"]):
         np.testing.assert_allclose(np.array(x), np.array(y), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1, 1), (13, 33, 385), (300, 17, 50), (32, 10, 64), (7, 9, 0)])
+def test_linear_bias_starts_the_chains(shape, dtype):
+    """y = x w^T + b: each output's multiply-add chain starts from its bias -- bitwise the product
+    added onto rows filled with the bias (beta = 1), on either backend, for any thread count."""
+    n, o, i = shape
+    rng = np.random.default_rng(7)
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((n, i), (o, i), (o,)))
+    want = ops.matmul(x, w, trans_b=True, beta=1.0, out=np.tile(b, (n, 1)))
+    for nt in (1, 2, 5):
+        with fastnn.set_num_threads(nt):
+            np.testing.assert_array_equal(ops.linear(x, w, b), want)
+    np.testing.assert_allclose(want, x.astype(np.float64) @ w.T.astype(np.float64) + b, **tol(dtype, 50))
+    try:
+        _blas.set_backend("blas")
+        np.testing.assert_allclose(ops.linear(x, w, b), want, **tol(dtype, 50))
+    finally:
+        _blas.set_backend("fastnn")

@@ -164,7 +164,7 @@ cdef int _linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) exce
 
 def linear(x, weight, bias=None, *, out=None):
     """y = x @ weight.T + bias; x (..., in), weight (out, in) as in PyTorch, bias (out,) or None.
-    The bias is broadcast into y first and the GEMM adds onto it (beta = 1): no extra pass."""
+    The product's multiply-add chains start from the bias: no pass over y of its own."""
     cdef cnp.ndarray X = arr_in(x, "x")
     cdef cnp.ndarray W = arr_in(weight, "weight")
     check_dtype(W, "weight", X, "x")
@@ -178,19 +178,20 @@ def linear(x, weight, bias=None, *, out=None):
             raise ValueError(f"bias: expected shape ({O},), got {(<object>Bv).shape}")
     oshape = (<object>X).shape[:cnp.PyArray_NDIM(X) - 1] + (O,)
     cdef cnp.ndarray Y = out_shaped(out, oshape, X, "x", ((X, "x"), (W, "weight"), (Bv, "bias")))
-    cdef int dt = dtype_code(X, "x"), nt = get_threads()
+    cdef int dt = dtype_code(X, "x")
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(W)
     cdef const void *pb = cnp.PyArray_DATA(Bv) if Bv is not None else NULL
     cdef void *py = cnp.PyArray_DATA(Y)
-    cdef double beta = 0.0
     with nogil:
         if pb != NULL:
-            fnn_fill_rows(dt, py, pb, N, O, nt)
-            beta = 1.0
-        if I == 0 and pb == NULL:
-            fnn_scale_(dt, py, <size_t>N * O, 0.0, 1)
-        gemm_rm(dt, False, True, N, O, I, 1.0, px, _ld(I), pw, _ld(I), beta, py, _ld(O))
+            repin()
+            fnn_gemm_bias(dt, gemm_fn(dt), False, True, N, O, I, px, _ld(I), pw, _ld(I), py, _ld(O), pb,
+                          gemm_threads(), get_ftz())
+        else:
+            if I == 0:
+                fnn_scale_(dt, py, <size_t>N * O, 0.0, 1)
+            gemm_rm(dt, False, True, N, O, I, 1.0, px, _ld(I), pw, _ld(I), 0.0, py, _ld(O))
     return Y
 
 

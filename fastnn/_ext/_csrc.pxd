@@ -66,6 +66,8 @@ cdef extern from "fastnn.h" nogil:
 
     int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
                  int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz)
+    int fnn_gemm_bias(int dtype, void *fn, int ta, int tb, int M, int N, int K, const void *A, int lda,
+                      const void *B, int ldb, void *C, int ldc, const void *bias, int nt, int ftz)
     void fnn_gemm_describe(int *level, int *mr, int *nr)
 
     ctypedef struct fnn_conv_t:
