@@ -73,6 +73,9 @@ static inline int omp_get_num_threads(void) { return 1; }
 #define FNN_PAR_MIN_CHEAP ((size_t)32768) /* one or two flops per element */
 #define FNN_PAR_MIN_EXP ((size_t)8192)    /* exp/log/erf per element */
 #define FNN_PAR_MIN_RED ((size_t)32768)   /* reductions */
+/* per-channel reductions (batch norm, bias gradients): their neighbours in a training step run on
+ * the team from 8192 elements on, and a serial reduction between them would pull the data to one core */
+#define FNN_PAR_MIN_CHAN ((size_t)8192)
 
 /* Threads worth starting for `work` elements: never more than nt, at least parmin elements each. */
 static inline int fnn_team(size_t work, int nt, size_t parmin) {
@@ -173,7 +176,7 @@ static inline int fnn_chan_reduce(size_t N, size_t C, size_t S, int K, int nt, f
   if (!part) return FNN_ENOMEM;
   memset(part, 0, nb * KC * sizeof(double));
   size_t ntask = nb * ng;
-  int team = fnn_team(total, nt, FNN_PAR_MIN_RED);
+  int team = fnn_team(total, nt, FNN_PAR_MIN_CHAN);
   if ((size_t)team > ntask) team = (int)ntask;
 #pragma omp parallel for schedule(static) num_threads(team) if (team > 1)
   for (ptrdiff_t t = 0; t < (ptrdiff_t)ntask; t++) {
