@@ -15,9 +15,9 @@ from _helpers import DTYPES, tol
 
 # edges of every kind: single rows and columns, micro-tile remainders (12/8/4 rows, 16/32 columns on
 # AVX-512; 6/4/2 and 8/16 on AVX2), narrow panels, several k-blocks (384 / 512), tall tiles (> 264
-# rows: P packed in blocks), K = 0
+# rows; P packed in blocks when at least 16 column panels reuse them: 300 x 520), K = 0
 SHAPES = [(1, 1, 1), (3, 10, 64), (12, 32, 384), (13, 33, 385), (33, 100, 1000), (300, 17, 50),
-          (600, 64, 800), (5, 300, 3), (257, 31, 769), (7, 9, 0), (64, 1, 70)]
+          (600, 64, 800), (5, 300, 3), (257, 31, 769), (7, 9, 0), (64, 1, 70), (300, 520, 40)]
 LAYOUTS = [(False, False), (True, False), (False, True), (True, True)]
 
 
@@ -51,7 +51,7 @@ def test_matches_float64_reference(shape, ta, tb, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("ta,tb", LAYOUTS)
 @pytest.mark.parametrize("shape", [(13, 33, 385), (300, 17, 50), (600, 64, 800), (128, 256, 784),
-                                   (32, 784, 256), (257, 31, 769)])
+                                   (32, 784, 256), (257, 31, 769), (300, 520, 40)])
 def test_bitwise_the_same_for_any_thread_count(shape, ta, tb, dtype):
     """Each element is one multiply-add chain over k whatever the split between threads."""
     m, n, k = shape
