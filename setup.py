@@ -29,6 +29,7 @@ FAMILIES = {
     "_conv": ["conv", "gemm", "norm"],
     "_pool": ["pool"],
     "_rbm": ["rbm", "gemm"],
+    "_chain": ["activation"],
 }
 
 

@@ -3,3 +3,8 @@ cdef void repin() noexcept nogil
 cdef bint split_mode() noexcept nogil
 cdef void *gemm_fn(int dt) noexcept nogil
 cdef int gemm_threads() noexcept nogil
+# The linear layer's products on checked, C-contiguous operands (the explicit chain calls them directly).
+cdef void linear_into(int dt, const void *px, const void *pw, const void *pb, void *py, int N, int I,
+                      int O) noexcept nogil
+cdef int linear_backward_into(int dt, const void *pg, const void *px, const void *pw, void *pdx, void *pdw,
+                              void *pdb, int N, int I, int O, bint accumulate) noexcept nogil

@@ -162,6 +162,38 @@ cdef int _linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) exce
     return 0
 
 
+cdef void linear_into(int dt, const void *px, const void *pw, const void *pb, void *py, int N, int I,
+                      int O) noexcept nogil:
+    """y (N x O) = x (N x I) @ w.T (w: O x I) + b (O, or NULL), all C-contiguous and checked by the caller."""
+    if pb != NULL:
+        repin()
+        fnn_gemm_bias(dt, gemm_fn(dt), False, True, N, O, I, px, _ld(I), pw, _ld(I), py, _ld(O), pb,
+                      gemm_threads(), get_ftz())
+    else:
+        if I == 0:
+            fnn_scale_(dt, py, <size_t>N * O, 0.0, 1)
+        gemm_rm(dt, False, True, N, O, I, 1.0, px, _ld(I), pw, _ld(I), 0.0, py, _ld(O))
+
+
+cdef int linear_backward_into(int dt, const void *pg, const void *px, const void *pw, void *pdx, void *pdw,
+                              void *pdb, int N, int I, int O, bint accumulate) noexcept nogil:
+    """The gradients of linear_into into whichever of dx (N x I), dw (O x I), db (O) is not NULL;
+    dw and db assigned, or added onto with accumulate. Returns a kernel status (0: done)."""
+    cdef double beta = 1.0 if accumulate else 0.0
+    cdef int rc = 0
+    if pdw != NULL:
+        if N == 0 and not accumulate:
+            fnn_scale_(dt, pdw, <size_t>O * I, 0.0, 1)
+        gemm_rm(dt, True, False, O, I, N, 1.0, pg, _ld(O), px, _ld(I), beta, pdw, _ld(I))
+    if pdb != NULL:
+        rc = fnn_channel_sum(dt, pg, pdb, N, O, 1, 1 if accumulate else 0, get_threads())
+    if pdx != NULL:
+        if O == 0:
+            fnn_scale_(dt, pdx, <size_t>N * I, 0.0, 1)
+        gemm_rm(dt, False, False, N, I, O, 1.0, pg, _ld(O), pw, _ld(I), 0.0, pdx, _ld(I))
+    return rc
+
+
 def linear(x, weight, bias=None, *, out=None):
     """y = x @ weight.T + bias; x (..., in), weight (out, in) as in PyTorch, bias (out,) or None.
     The product's multiply-add chains start from the bias: no pass over y of its own."""
@@ -184,14 +216,7 @@ def linear(x, weight, bias=None, *, out=None):
     cdef const void *pb = cnp.PyArray_DATA(Bv) if Bv is not None else NULL
     cdef void *py = cnp.PyArray_DATA(Y)
     with nogil:
-        if pb != NULL:
-            repin()
-            fnn_gemm_bias(dt, gemm_fn(dt), False, True, N, O, I, px, _ld(I), pw, _ld(I), py, _ld(O), pb,
-                          gemm_threads(), get_ftz())
-        else:
-            if I == 0:
-                fnn_scale_(dt, py, <size_t>N * O, 0.0, 1)
-            gemm_rm(dt, False, True, N, O, I, 1.0, px, _ld(I), pw, _ld(I), 0.0, py, _ld(O))
+        linear_into(dt, px, pw, pb, py, N, I, O)
     return Y
 
 
@@ -236,24 +261,14 @@ def linear_backward(grad_out, x, weight, *, need_input_grad=True, need_bias_grad
     if dW is not None:
         for arr, nm in ((G, "grad_out"), (X, "x"), (W, "weight")):
             no_alias(dW, "grad_weight", arr, nm, False)
-    cdef int dt = dtype_code(X, "x"), nt = get_threads(), rc = 0
+    cdef int dt = dtype_code(X, "x"), rc = 0
     cdef const void *pg = cnp.PyArray_DATA(G)
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(W)
     cdef void *pdw = cnp.PyArray_DATA(dW) if dW is not None else NULL
     cdef void *pdb = cnp.PyArray_DATA(dB) if dB is not None else NULL
     cdef void *pdx = cnp.PyArray_DATA(dX) if dX is not None else NULL
-    cdef double beta = 1.0 if accumulate else 0.0
     with nogil:
-        if pdw != NULL:
-            if N == 0 and not accumulate:
-                fnn_scale_(dt, pdw, <size_t>O * I, 0.0, 1)
-            gemm_rm(dt, True, False, O, I, N, 1.0, pg, _ld(O), px, _ld(I), beta, pdw, _ld(I))
-        if pdb != NULL:
-            rc = fnn_channel_sum(dt, pg, pdb, N, O, 1, 1 if accumulate else 0, nt)
-        if pdx != NULL:
-            if O == 0:
-                fnn_scale_(dt, pdx, <size_t>N * I, 0.0, 1)
-            gemm_rm(dt, False, False, N, I, O, 1.0, pg, _ld(O), pw, _ld(I), 0.0, pdx, _ld(I))
+        rc = linear_backward_into(dt, pg, px, pw, pdx, pdw, pdb, N, I, O, accumulate)
     check_rc(rc)
     return dX, dW, dB

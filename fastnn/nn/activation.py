@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import ops
 from .._random import default_generator, stream_seed
+from .._workspace import KIND_UNARY, unary_ops as U
 from ..autograd import _mode
 from ..tensor import Tensor
 from .module import Module, layer_call
@@ -23,6 +24,8 @@ class _Elementwise(Module):
     """y = f(x); backward from the input x, or from the output y when _from_output."""
 
     _native = True
+    _chain = KIND_UNARY  # the explicit chain runs it without Python (fastnn._ext._chain)
+    _op = None           # its kernel's code (fnn_unary)
     _from_output = False
 
     def __init__(self, inplace=False):
@@ -31,6 +34,11 @@ class _Elementwise(Module):
 
     def _args(self):
         return ()
+
+    def _unary(self):
+        """(kernel code, a, b): what the explicit chain passes to fnn_unary / fnn_unary_backward."""
+        args = self._args()
+        return self._op, (args[0] if args else 0.0), (args[1] if len(args) > 1 else 0.0)
 
     def forward(self, x):
         return layer_call(self, x)
@@ -51,22 +59,22 @@ class _Elementwise(Module):
 
 class Sigmoid(_Elementwise):
     """sigma(x) = 1 / (1 + e^-x). Saturates at 0 and 1: the vanishing-gradient culprit."""
-    _f, _b, _from_output = ops.sigmoid, ops.sigmoid_backward, True
+    _f, _b, _from_output, _op = ops.sigmoid, ops.sigmoid_backward, True, U.SIGMOID
 
 
 class Tanh(_Elementwise):
     """tanh(x)."""
-    _f, _b, _from_output = ops.tanh, ops.tanh_backward, True
+    _f, _b, _from_output, _op = ops.tanh, ops.tanh_backward, True, U.TANH
 
 
 class ReLU(_Elementwise):
     """max(0, x). Units whose input stays negative stop learning (dying ReLU)."""
-    _f, _b = ops.relu, ops.relu_backward
+    _f, _b, _op = ops.relu, ops.relu_backward, U.RELU
 
 
 class LeakyReLU(_Elementwise):
     """max(alpha x, x), alpha = negative_slope (default 0.01)."""
-    _f, _b = ops.leaky_relu, ops.leaky_relu_backward
+    _f, _b, _op = ops.leaky_relu, ops.leaky_relu_backward, U.LEAKY_RELU
     _config_keys = ("negative_slope",)
 
     def __init__(self, negative_slope=0.01, inplace=False):
@@ -82,7 +90,7 @@ class LeakyReLU(_Elementwise):
 
 class ELU(_Elementwise):
     """alpha (e^x - 1) for x < 0, x otherwise (alpha = 1)."""
-    _f, _b = ops.elu, ops.elu_backward
+    _f, _b, _op = ops.elu, ops.elu_backward, U.ELU
     _config_keys = ("alpha",)
 
     def __init__(self, alpha=1.0, inplace=False):
@@ -98,24 +106,28 @@ class ELU(_Elementwise):
 
 class SELU(_Elementwise):
     """scale * ELU_alpha(x), alpha = 1.67326..., scale = 1.05070... (self-normalizing)."""
-    _f, _b = ops.selu, ops.selu_backward
+    _f, _b, _op = ops.selu, ops.selu_backward, U.SELU
 
 
 class SiLU(_Elementwise):
     """x * sigmoid(x)."""
-    _f, _b = ops.silu, ops.silu_backward
+    _f, _b, _op = ops.silu, ops.silu_backward, U.SILU
 
 
 class GELU(_Elementwise):
     """x Phi(x); approximate='tanh' uses the tanh form."""
 
     _config_keys = ("approximate",)
+    _chain = KIND_UNARY
 
     def __init__(self, approximate="none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
+
+    def _unary(self):
+        return (U.GELU_TANH if self.approximate == "tanh" else U.GELU), 0.0, 0.0
 
     def _fwd(self, x):
         x = _float(self, x)
@@ -134,7 +146,7 @@ class GELU(_Elementwise):
 
 class Softplus(_Elementwise):
     """log(1 + e^(beta x)) / beta, linear above threshold."""
-    _f, _b = ops.softplus, ops.softplus_backward
+    _f, _b, _op = ops.softplus, ops.softplus_backward, U.SOFTPLUS
     _config_keys = ("beta", "threshold")
 
     def __init__(self, beta=1.0, threshold=20.0):

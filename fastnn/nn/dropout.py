@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import ops
+from .._workspace import KIND_DROPOUT
 from .activation import _Random
 
 
@@ -13,6 +14,7 @@ class Dropout(_Random):
     parameters, not the layer's behaviour."""
 
     _config_keys = ("p",)
+    _chain = KIND_DROPOUT  # the explicit chain runs it without Python (fastnn._ext._chain)
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()

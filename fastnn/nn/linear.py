@@ -6,6 +6,7 @@ import numpy as np
 from .. import ops
 from .._random import numpy_rng
 from . import init as _init
+from .._workspace import KIND_LINEAR
 from ..autograd import _mode
 from .module import Module, layer_call
 from .parameter import Parameter
@@ -22,6 +23,7 @@ class Linear(Module):
     """
 
     _native = True
+    _chain = KIND_LINEAR     # the explicit chain runs it without Python (fastnn._ext._chain)
     _assigns_grads = True  # its backward honours _mode.assign
 
     def __init__(self, in_features, out_features, bias=True, *, init="default", dtype=np.float32, rng=None,

@@ -20,7 +20,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from .._workspace import Workspace
+from .._workspace import KIND_IDENTITY, Workspace, chain_backward, chain_forward
 from ..autograd import Node, _mode, deliver, edge
 from ..tensor import Tensor, _arr, _check_device, _dtype, _wrap
 from .parameter import Parameter, hooked, pack
@@ -90,12 +90,15 @@ class Module:
     """Base class of layers and models (torch.nn.Module's API)."""
 
     _native = False       # has the kernel pair _fwd/_bwd (built-in layers)
+    _chain = 0            # how the explicit chain runs it without Python (fastnn._ext._chain; 0: its _fwd/_bwd)
     _node_impl = staticmethod(_layer_bwd)
     _handwritten = False  # a user module with its own array-level forward and backward (old contract)
     _config_keys = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if ("_fwd" in cls.__dict__ or "_bwd" in cls.__dict__) and "_chain" not in cls.__dict__:
+            cls._chain = 0  # its own kernel pair: the chain calls it
         if not cls.__module__.startswith("fastnn."):
             if "forward" in cls.__dict__ or "backward" in cls.__dict__:
                 cls._native = False
@@ -751,6 +754,7 @@ class Sequential(_ModuleSequence, Module):
     node on tensors (and as the explicit chain on arrays)."""
 
     _native = True
+    _chain = 0
 
     def get_config(self):
         return {"layers": [{"name": n, "class": type(m).__name__, "config": m.get_config()}
@@ -793,23 +797,12 @@ class Sequential(_ModuleSequence, Module):
         return x
 
     def _fwd(self, x):
-        ctxs = []
-        for m in self._modules.values():
-            if m is not None:
-                x, c = m._fwd(x)
-                ctxs.append(c)
-        return x, ctxs
+        return chain_forward(self._modules.values(), x)
 
     def _bwd(self, ctxs, g, need_input_grad):
         """Back through the layers in reverse. Without need_input_grad it stops at the lowest layer
         with trainable parameters: frozen lower layers cost forward time only."""
-        mods = [m for m in self._modules.values() if m is not None]
-        lowest = 0
-        if not need_input_grad:
-            lowest = next((i for i, m in enumerate(mods) if m.has_trainable()), len(mods))
-        for i in range(len(mods) - 1, lowest - 1, -1):
-            g = mods[i]._bwd(ctxs[i], g, need_input_grad or i > lowest)
-        return g if need_input_grad else None
+        return chain_backward(self._modules.values(), ctxs, g, need_input_grad, not _mode.assign)
 
     def __getitem__(self, idx):
         mods = list(self._modules.values())
@@ -1008,6 +1001,7 @@ class Identity(Module):
     """y = x (any arguments accepted and ignored, as PyTorch)."""
 
     _native = True
+    _chain = KIND_IDENTITY
 
     def __init__(self, *args, **kwargs):
         super().__init__()
