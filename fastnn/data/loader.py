@@ -54,10 +54,10 @@ class DataLoader:
         return stops
 
     def _make(self, idx, rng):
-        xb = np.take(self.X, idx, axis=0)
+        xb = self.X.take(idx, axis=0)
         if self.transform is not None:
             xb = self.transform(xb, rng)
-        return (xb, np.take(self.y, idx, axis=0)) if self.y is not None else xb
+        return (xb, self.y.take(idx, axis=0)) if self.y is not None else xb
 
     def __iter__(self):
         rng = np.random.default_rng([self.seed, self.epoch])

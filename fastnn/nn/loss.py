@@ -13,6 +13,7 @@ from ..tensor import Tensor, _arr, _wrap
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _loss_bwd(ctx, g, edges):
@@ -150,6 +151,20 @@ class CrossEntropyLoss(_Loss):
         self.label_smoothing = float(label_smoothing)
         self.ignore_index = int(ignore_index)
         self.weight = None if weight is None else np.asarray(_arr(weight), np.float64)
+
+    def forward(self, output, target):
+        if (type(output) is np.ndarray and output.ndim == 2 and output.dtype in _FLOATS and self.weight is None
+                and type(target) is np.ndarray and target.ndim == 1 and target.dtype.kind in "iu"):
+            # (N, C) logits and class indices, on arrays: fit's step, straight to the fused kernel
+            g = self._buf("g", output.shape, output.dtype)
+            try:
+                loss, _ = ops.cross_entropy(output, target, reduction=self.reduction,
+                                            label_smoothing=self.label_smoothing, grad=g)
+            except ValueError:  # an index out of range (or ignored): the general path says which
+                return super().forward(output, target)
+            self.__dict__["_g"] = g
+            return loss
+        return super().forward(output, target)
 
     def _compute(self, out, target, need_grad):
         if out.ndim < 2:

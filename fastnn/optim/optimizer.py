@@ -225,7 +225,7 @@ class Optimizer:
         if len(checked) != len(self.param_groups):
             checked[:] = [None] * len(self.param_groups)
         for i, g in enumerate(self.param_groups):
-            sig = tuple(v for k, v in g.items() if k != "params")
+            sig = tuple([v for k, v in g.items() if k != "params"])
             if checked[i] != sig:
                 self._validate(g)
                 checked[i] = sig
@@ -257,8 +257,8 @@ class Optimizer:
         self._check_groups()
         self._follow()
         # what the run layout depends on; rebuilt (cheaply) when any of it changes
-        key = (tuple((p.requires_grad, getattr(p, "regularizer", None)) for p in self._params),
-               tuple((g.get("weight_decay"), g["regularizer"]) for g in self.param_groups))
+        key = (tuple([(p.requires_grad, getattr(p, "regularizer", None)) for p in self._params]),
+               tuple([(g.get("weight_decay"), g["regularizer"]) for g in self.param_groups]))
         if self._plan is None or self._plan_key != key:
             self._plan, self._plan_key = self._make_plan(), key
         for run in self._plan:

@@ -190,6 +190,8 @@ class _Interrupt:
 
 def _metric_values(out, yb, metrics, task):
     """Per-batch sums of the metrics (divided by the sample count at the end)."""
+    if task == "multiclass" and out.ndim == 2 and len(metrics) == 1 and metrics[0] == "accuracy":
+        return {"accuracy": float(np.count_nonzero(out.argmax(axis=1) == yb))}  # (the common case)
     vals = {}
     for m in metrics:
         if m == "accuracy":
@@ -610,6 +612,9 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     for cb in callbacks:
         cb.set_context(trainer)
         cb.on_train_begin({})
+    # the callbacks that do something after a batch (a silent progress bar does not)
+    batch_cbs = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end
+                 and not (isinstance(cb, ProgressBar) and not cb.verbose)]
     prev = None
     with _Interrupt() as intr:
         for epoch in range(epochs):
@@ -641,7 +646,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
                     sums[name] = sums.get(name, 0.0) + v
                 if per_batch and scheduler is not None:
                     scheduler.step()
-                for cb in callbacks:
+                for cb in batch_cbs:
                     cb.on_batch_end(b, {"loss": sums["loss"] / seen, "samples": seen})
                 if intr.hit:
                     break
