@@ -99,7 +99,7 @@ extensions = [
         include_dirs=[np.get_include(), "csrc"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         depends=[f"csrc/{c}.inc" for c in csrc] + ["csrc/common.h", "csrc/fastnn.h", "csrc/simd_math.h",
-                                                   "csrc/instantiate.h"],
+                                                   "csrc/instantiate.h", "csrc/gemm_isa_end.h"],
     )
     for name, csrc in FAMILIES.items()
 ]

@@ -44,13 +44,7 @@ typedef struct {
 #define MRS 4
 #define KCB 384
 #include "instantiate.h"
-#undef ISA
-#undef GEMM_TARGET
-#undef VB
-#undef MRL
-#undef MRM
-#undef MRS
-#undef KCB
+#include "gemm_isa_end.h"
 /* AVX2 + FMA: 16 registers, a 6 x 16 float (6 x 8 double) tile in 12 */
 #define ISA _v3
 #define GEMM_TARGET __attribute__((target("arch=x86-64-v3")))
@@ -60,13 +54,7 @@ typedef struct {
 #define MRS 2
 #define KCB 512
 #include "instantiate.h"
-#undef ISA
-#undef GEMM_TARGET
-#undef VB
-#undef MRL
-#undef MRM
-#undef MRS
-#undef KCB
+#include "gemm_isa_end.h"
 #endif
 
 /* The build's own target (baseline x86-64 in a release build, the CPU with FASTNN_NATIVE=1, any
@@ -93,13 +81,7 @@ typedef struct {
 #define KCB 512
 #endif
 #include "instantiate.h"
-#undef ISA
-#undef GEMM_TARGET
-#undef VB
-#undef MRL
-#undef MRM
-#undef MRS
-#undef KCB
+#include "gemm_isa_end.h"
 
 /* The kernels this CPU runs: the widest the build has that the CPU supports, or a narrower one named
  * by FASTNN_GEMM_ISA ("v3", "base"; for tests and benchmarks), chosen once. */
