@@ -10,8 +10,6 @@
  * `fn` non-NULL selects the BLAS path instead (fastnn._ext._blas.set_backend("blas")): scipy's
  * sgemm/dgemm, run single-threaded, on blocks fixed by the shape (one pool: BLAS threads and
  * fastnn's OpenMP team alternating on the same cores cost up to 2x a training step). */
-#include <pthread.h>
-
 #include "common.h"
 
 typedef struct {
@@ -128,30 +126,50 @@ static fnn_gemm_job fnn_gemm_job_of(int ta, int tb, int K, double alpha, const v
   return g;
 }
 
-/* Each thread's workspace, kept between products (allocating it per product costs page faults
- * when the allocator returns the pages) and freed when the thread ends. */
-static pthread_key_t fnn_gemm_key;
-static int fnn_gemm_key_ok;
-static pthread_once_t fnn_gemm_once = PTHREAD_ONCE_INIT;
-static void fnn_gemm_key_init(void) { fnn_gemm_key_ok = pthread_key_create(&fnn_gemm_key, free) == 0; }
+/* Workspaces kept between products (allocating one per product costs page faults when the allocator
+ * hands the pages back), in a pool of slots a thread claims with an atomic exchange -- starting at its
+ * OpenMP thread number, so a team's threads do not contend. No thread-local storage: its glibc
+ * functions would raise the release wheels' glibc floor from 2.17 to 2.34, and a workspace tied to a
+ * thread is lost when the thread ends. With every slot taken, a product allocates for itself. */
+#define FNN_GEMM_SLOTS 64
+static struct {
+  void *p;
+  size_t n;
+  int busy;
+  char pad[64 - sizeof(void *) - sizeof(size_t) - sizeof(int)]; /* one cache line a slot */
+} fnn_gemm_slot[FNN_GEMM_SLOTS];
 
-static void *fnn_gemm_workspace(size_t bytes) {
-  pthread_once(&fnn_gemm_once, fnn_gemm_key_init);
-  if (!fnn_gemm_key_ok) return NULL;
-  size_t *w = (size_t *)pthread_getspecific(fnn_gemm_key);
-  if (w && w[0] >= bytes) return w + 8;
-  free(w);
-  w = (size_t *)malloc(bytes + 8 * sizeof(size_t));
-  if (w) w[0] = bytes;
-  pthread_setspecific(fnn_gemm_key, w);
-  return w ? w + 8 : NULL;
+static int fnn_gemm_take(size_t bytes, void **ws) {
+  int start = omp_get_thread_num() % FNN_GEMM_SLOTS;
+  for (int k = 0; k < FNN_GEMM_SLOTS; k++) {
+    int i = (start + k) % FNN_GEMM_SLOTS, free_ = 0;
+    if (!__atomic_compare_exchange_n(&fnn_gemm_slot[i].busy, &free_, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+      continue;
+    if (fnn_gemm_slot[i].n < bytes) {
+      free(fnn_gemm_slot[i].p);
+      fnn_gemm_slot[i].p = malloc(bytes);
+      fnn_gemm_slot[i].n = fnn_gemm_slot[i].p ? bytes : 0;
+    }
+    *ws = fnn_gemm_slot[i].p;
+    return i;
+  }
+  *ws = malloc(bytes);
+  return -1;
 }
 
-/* One tile on the calling thread, in its workspace (or, without memory, the kernels' small stack
+static void fnn_gemm_give(int slot, void *ws) {
+  if (slot < 0) free(ws);
+  else __atomic_store_n(&fnn_gemm_slot[slot].busy, 0, __ATOMIC_RELEASE);
+}
+
+/* One tile on the calling thread, in a pooled workspace (or, without memory, the kernels' small stack
  * blocks: the same results). */
 static void fnn_gemm_run_tile(const fnn_gemm_impl *im, const fnn_gemm_job *g, int m0, int m1, int n0,
                               int n1) {
-  im->tile(g, m0, m1, n0, n1, fnn_gemm_workspace(im->ws_bytes(m1 - m0)));
+  void *ws;
+  int slot = fnn_gemm_take(im->ws_bytes(m1 - m0), &ws);
+  im->tile(g, m0, m1, n0, n1, ws);
+  fnn_gemm_give(slot, ws);
 }
 
 /* Row-major C (M x N) = alpha op(A) op(B) + beta C on the calling thread. */

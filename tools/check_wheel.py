@@ -1,7 +1,7 @@
 """Checks behind tools/build_wheel.sh (and cibuildwheel's repair step on Linux).
 
     check_wheel.py pick-openmp --wheels DIR --into DIR   choose the libgomp with the lowest glibc floor
-    check_wheel.py check WHEEL_OR_DIR                    a repaired wheel is fit for release
+    check_wheel.py check [--max-glibc 2.17] WHEEL_OR_DIR a repaired wheel is fit for release
     check_wheel.py coexist                               fastnn's OpenMP beside torch's and scikit-learn's
 
 `pick-openmp` and `check` read ELF files with pyelftools (installed with auditwheel); `coexist` runs in
@@ -88,6 +88,14 @@ def pick_openmp(args):
     print(f"chosen: {label} libgomp, glibc floor {floor[0]}.{floor[1]} -> {dest}")
 
 
+def _version(text):
+    try:
+        major, minor = (int(v) for v in text.split("."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MAJOR.MINOR such as 2.17, got {text!r}")
+    return major, minor
+
+
 def check(args):
     wheels = (sorted(glob.glob(os.path.join(args.wheel, "fastnn-*.whl"))) if os.path.isdir(args.wheel)
               else [args.wheel])
@@ -118,6 +126,10 @@ def check(args):
                     if not (SYSTEM.match(lib) or VENDORED_OK.match(lib)):
                         problems.append(f"{name}: {n} needs external {lib}")
         print(f"{name}: {total / 1e6:.2f} MB of shared objects, newest glibc symbol {floor[0]}.{floor[1]}")
+        if args.max_glibc and floor > args.max_glibc:
+            problems.append(f"{name}: needs glibc {floor[0]}.{floor[1]}, newer than --max-glibc "
+                            f"{args.max_glibc[0]}.{args.max_glibc[1]} (a symbol versioned past the floor "
+                            "crept into the C: find it with objdump -T)")
     if problems:
         sys.exit("wheel check failed:\n  " + "\n  ".join(problems))
     print("wheel check: ok")
@@ -161,6 +173,8 @@ def main():
     po.add_argument("--into", required=True)
     c = sub.add_parser("check")
     c.add_argument("wheel")
+    c.add_argument("--max-glibc", type=_version, default=None,
+                   help="fail when a shared object needs a newer glibc than this (e.g. 2.17)")
     sub.add_parser("coexist")
     args = p.parse_args()
     {"pick-openmp": pick_openmp, "check": check, "coexist": coexist}[args.cmd](args)
