@@ -179,6 +179,17 @@ cdef object _unary_bwd(object m, object v, object g):
 
 
 # ---- dropout ----
+cdef void _mask_into(int t, object src, object dst, double p, uint64_t seed) except *:
+    """dst = src * mask / (1 - p), the mask drawn from `seed` (forward and backward draw the same)."""
+    cdef int dt = _code(t), nt = get_threads(), rc
+    cdef size_t n = cnp.PyArray_SIZE(<cnp.ndarray>src)
+    cdef const void *ps = _data(src)
+    cdef void *pd = _data(dst)
+    with nogil:
+        rc = fnn_dropout(dt, ps, pd, n, p, seed, nt)
+    check_rc(rc)
+
+
 cdef tuple _dropout_fwd(object m, object x):
     if not (m.training and m.p > 0):
         return x, None
@@ -186,17 +197,9 @@ cdef tuple _dropout_fwd(object m, object x):
     if t < 0:
         return m._fwd(x)
     y = (<Workspace>m._ws).get("y", x.shape, x.dtype)
-    cdef double p = m.p
     seed = m._next()
-    cdef uint64_t s = seed
-    cdef int dt = _code(t), nt = get_threads(), rc
-    cdef size_t n = cnp.PyArray_SIZE(<cnp.ndarray>x)
-    cdef const void *px = _data(x)
-    cdef void *py = _data(y)
-    with nogil:
-        rc = fnn_dropout(dt, px, py, n, p, s, nt)
-    check_rc(rc)
-    return y, (seed, x.dtype, p)
+    _mask_into(t, x, y, m.p, seed)
+    return y, (seed, x.dtype, m.p)
 
 
 cdef object _dropout_bwd(object m, object ctx, object g):
@@ -207,15 +210,7 @@ cdef object _dropout_bwd(object m, object ctx, object g):
     if t < 0 or g.dtype != dtype:
         return m._bwd(ctx, g, True)
     gx = (<Workspace>m._ws).get("gx", g.shape, g.dtype)
-    cdef double p = p_
-    cdef uint64_t s = seed
-    cdef int dt = _code(t), nt = get_threads(), rc
-    cdef size_t n = cnp.PyArray_SIZE(<cnp.ndarray>g)
-    cdef const void *pg = _data(g)
-    cdef void *pd = _data(gx)
-    with nogil:
-        rc = fnn_dropout(dt, pg, pd, n, p, s, nt)
-    check_rc(rc)
+    _mask_into(t, g, gx, p_, seed)
     return gx
 
 
