@@ -153,8 +153,9 @@ class CrossEntropyLoss(_Loss):
         self.weight = None if weight is None else np.asarray(_arr(weight), np.float64)
 
     def forward(self, output, target):
-        if (type(output) is np.ndarray and output.ndim == 2 and output.dtype in _FLOATS and self.weight is None
-                and type(target) is np.ndarray and target.ndim == 1 and target.dtype.kind in "iu"):
+        if (type(output) is np.ndarray and output.ndim == 2 and output.dtype in _FLOATS
+                and type(target) is np.ndarray and target.ndim == 1 and target.dtype.kind in "iu"
+                and self._fused(output.shape[1])):
             # (N, C) logits and class indices, on arrays: fit's step, straight to the fused kernel
             g = self._buf("g", output.shape, output.dtype)
             try:
@@ -165,6 +166,12 @@ class CrossEntropyLoss(_Loss):
             self.__dict__["_g"] = g
             return loss
         return super().forward(output, target)
+
+    def _fused(self, c):
+        """Whether the fused kernel computes this loss over c classes: no class weights, and no class
+        index that could be the ignored one (an ignore_index outside [0, c), as the default -100,
+        makes the kernel's range check send such targets to the general path)."""
+        return self.weight is None and not 0 <= self.ignore_index < c
 
     def _compute(self, out, target, need_grad):
         if out.ndim < 2:
@@ -178,7 +185,7 @@ class CrossEntropyLoss(_Loss):
         rows, t, shape = _to_rows(out, target)
         n, c = rows.shape
         t = _class_targets(t, n, c, "CrossEntropyLoss", check_range=False)
-        if self.weight is None:
+        if self._fused(c):
             g = self._buf("g", rows.shape, rows.dtype) if need_grad else None
             try:  # the fused kernel (its binding checks every index: an ignored one sends us below)
                 loss = ops.cross_entropy(rows, t, reduction=self.reduction, label_smoothing=self.label_smoothing,
@@ -272,6 +279,12 @@ class NLLLoss(_Loss):
         super().__init__(reduction, size_average, reduce)
         self.ignore_index = int(ignore_index)
         self.weight = None if weight is None else np.asarray(_arr(weight), np.float64)
+
+    def _fused(self, c):
+        """Whether the fused kernel computes this loss over c classes: no class weights, and no class
+        index that could be the ignored one (an ignore_index outside [0, c), as the default -100,
+        makes the kernel's range check send such targets to the general path)."""
+        return self.weight is None and not 0 <= self.ignore_index < c
 
     def _compute(self, out, target, need_grad):
         if out.ndim < 2:

@@ -122,6 +122,11 @@ LOSSES = [
      dict(weight="w", label_smoothing=0.2)),
     ("ce-ignore-none", lambda L: L.cross_entropy, lambda: [rnd(6, 4), np.array([0, 2, 7, 2, 3, 0])],
      dict(ignore_index=7, reduction="none")),
+    # an ignore_index that is also a class index: those targets are skipped, not scored
+    ("ce-ignore-a-class", lambda L: L.cross_entropy, lambda: [rnd(6, 4), np.array([0, 3, 1, 0, 2, 0])],
+     dict(ignore_index=0)),
+    ("ce-ignore-a-class-smooth-kdim", lambda L: L.cross_entropy,
+     lambda: [rnd(2, 4, 3), np.array([[0, 1, 1], [2, 1, 3]])], dict(ignore_index=1, label_smoothing=0.1)),
     ("ce-probabilities", lambda L: L.cross_entropy, lambda: [rnd(5, 3), np.abs(rnd(5, 3, seed=3))], {}),
     ("ce-kdim", lambda L: L.cross_entropy, lambda: [rnd(2, 4, 3, 2), np.array([[[0, 1], [3, 2], [1, 1]],
                                                                                [[2, 2], [0, 3], [1, 0]]])], {}),
@@ -153,6 +158,19 @@ def test_losses_match_torch(name, fn, make, kw):
         return {k: (conv(extra[v]) if v in extra else v) for k, v in kw.items()}
     compare(lambda a: fn(F)(a, fastnn.tensor(t), **args(fastnn, fastnn.tensor)),
             lambda a: fn(TF)(a, torch.tensor(t), **args(torch, torch.tensor)), [x], rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("ignore", [0, 2, -100])
+def test_cross_entropy_module_on_arrays_ignores_like_torch(ignore):
+    """The array form (fit's step) skips targets equal to ignore_index, a class index or not."""
+    x, t = rnd(6, 4), np.array([0, 2, 1, 0, 3, 2])
+    m = nn.CrossEntropyLoss(ignore_index=ignore)
+    v, g = m(x, t), m.backward().copy()
+    xt = torch.tensor(x, requires_grad=True)
+    want = torch.nn.CrossEntropyLoss(ignore_index=ignore)(xt, torch.tensor(t))
+    want.backward()
+    np.testing.assert_allclose(v, want.item(), rtol=1e-5)
+    np.testing.assert_allclose(g, xt.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("cls,args", [(nn.CrossEntropyLoss, {}), (nn.NLLLoss, {}), (nn.MSELoss, {}),
