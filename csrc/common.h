@@ -69,6 +69,37 @@ static inline int omp_get_num_threads(void) { return 1; }
 #define FNN_HAVE_CLONES 0
 #endif
 
+/* The x86-64 level this CPU runs (4: x86-64-v4, AVX-512; 3: x86-64-v3, AVX2+FMA; 0: older or not
+ * x86-64), asked once per translation unit: the order of FNN_CLONES, which kernels written per
+ * instruction set (gemm, Philox) follow too. */
+static inline int fnn_cpu_level(void) {
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+  static int level = -1;
+  if (level < 0) {
+    __builtin_cpu_init();
+    level = __builtin_cpu_supports("x86-64-v4") ? 4 : (__builtin_cpu_supports("x86-64-v3") ? 3 : 0);
+  }
+  return level;
+#else
+  return 0;
+#endif
+}
+
+/* The instruction set of fastnn's hand-dispatched kernels (products, Philox): the CPU's level, or a
+ * narrower one named by FASTNN_ISA ("v3", "base"), so tests run the AVX2 and portable forms on any
+ * x86-64 machine. Asked once per translation unit. */
+static inline int fnn_isa_level(void) {
+  static int level = -1;
+  if (level < 0) {
+    int l = fnn_cpu_level();
+    const char *e = getenv("FASTNN_ISA");
+    if (e && strcmp(e, "v3") == 0 && l > 3) l = 3;
+    if (e && strcmp(e, "base") == 0) l = 0;
+    level = l;
+  }
+  return level;
+}
+
 /* Below these sizes a thread team costs more than it saves (measured: bench/kernels.py --threshold). */
 #define FNN_PAR_MIN_CHEAP ((size_t)32768) /* one or two flops per element */
 #define FNN_PAR_MIN_EXP ((size_t)8192)    /* exp/log/erf per element */
@@ -307,14 +338,10 @@ __attribute__((target("avx2"))) static void fnn_philox8_avx2(uint64_t j0, uint32
 #undef FNN_PHILOX_ROUND
 
 static inline void fnn_philox16(uint64_t j0, uint32_t stream, uint64_t seed, uint32_t out[64]) {
-  static int level = -1; /* (per translation unit; the same answer everywhere) */
-  if (level < 0) {
-    __builtin_cpu_init();
-    level = __builtin_cpu_supports("avx512f") ? 2 : (__builtin_cpu_supports("avx2") ? 1 : 0);
-  }
-  if (level == 2) {
+  int level = fnn_isa_level();
+  if (level == 4) {
     fnn_philox16_avx512(j0, stream, seed, out);
-  } else if (level == 1) {
+  } else if (level == 3) {
     fnn_philox8_avx2(j0, stream, seed, out);
     fnn_philox8_avx2(j0 + 8, stream, seed, out + 32);
   } else {

@@ -87,8 +87,6 @@ int fnn_nadam_step(int dtype, void *p, const void *g, void *m, void *v, size_t n
 int fnn_norm_pow(int dtype, const void *x, size_t n, double p, double *out, int nt);
 int fnn_scale_(int dtype, void *x, size_t n, double s, int nt);
 int fnn_clamp_(int dtype, void *x, size_t n, double lo, double hi, int nt);
-/* y[i, :] = b for every row (before a GEMM with beta = 1). */
-int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt);
 
 /* ---- augment (augment.c): (N, C, H, W) image batches ---- */
 /* y (N, C, OH, OW) = x sampled at A_n (i, j, 1) per sample (6 doubles), bilinear or nearest, fill outside */

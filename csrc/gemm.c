@@ -81,22 +81,13 @@ typedef struct {
 #include "instantiate.h"
 #include "gemm_isa_end.h"
 
-/* The kernels this CPU runs: the widest the build has that the CPU supports, or a narrower one named
- * by FASTNN_GEMM_ISA ("v3", "base"; for tests and benchmarks), chosen once. */
+/* The kernels this CPU runs: the widest the build has that the CPU supports (or FASTNN_ISA names). */
 static int fnn_gemm_level(void) {
-  static int level = -1;
-  if (level < 0) {
-    int l = 0;
 #ifdef GEMM_X86_CLONES
-    __builtin_cpu_init();
-    l = __builtin_cpu_supports("x86-64-v4") ? 4 : (__builtin_cpu_supports("x86-64-v3") ? 3 : 0);
-    const char *e = getenv("FASTNN_GEMM_ISA");
-    if (e && strcmp(e, "v3") == 0 && l > 3) l = 3;
-    if (e && strcmp(e, "base") == 0) l = 0;
+  return fnn_isa_level();
+#else
+  return 0;
 #endif
-    level = l;
-  }
-  return level;
 }
 
 static const fnn_gemm_impl *fnn_gemm_pick(int dtype) {

@@ -13,6 +13,3 @@ int fnn_scale_(int dtype, void *x, size_t n, double s, int nt) {
 int fnn_clamp_(int dtype, void *x, size_t n, double lo, double hi, int nt) {
   return FNN_DISPATCH(dtype, clamp_, (x, n, lo, hi, nt));
 }
-int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt) {
-  return FNN_DISPATCH(dtype, fill_rows, (y, b, N, F, nt));
-}

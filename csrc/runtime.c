@@ -18,14 +18,7 @@ int fnn_omp_max_threads(void) {
 }
 int fnn_clones_enabled(void) { return FNN_HAVE_CLONES; }
 /* The clone the ifunc resolvers pick: the same order as FNN_CLONES. */
-int fnn_simd_level(void) {
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) return 4;
-  if (__builtin_cpu_supports("x86-64-v3")) return 3;
-#endif
-  return 0;
-}
+int fnn_simd_level(void) { return fnn_cpu_level(); }
 const char *fnn_compiler(void) {
 #ifdef __VERSION__
   return "gcc " __VERSION__;

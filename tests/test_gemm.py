@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import ops
+from fastnn import ops, reference as R
 from fastnn._ext import _blas
 from _helpers import DTYPES, tol
 
@@ -113,7 +113,7 @@ def test_backends_agree_and_switch_back():
 _VARIANT_SCRIPT = r"""
 import json, sys
 import numpy as np
-from fastnn import ops
+from fastnn import ops, reference as R
 from fastnn._ext import _blas
 out = {"info": _blas.kernel_info(), "res": []}
 for (m, n, k) in [(13, 33, 385), (300, 17, 50), (5, 300, 3), (40, 64, 100)]:
@@ -126,14 +126,16 @@ for (m, n, k) in [(13, 33, 385), (300, 17, 50), (5, 300, 3), (40, 64, 100)]:
     x = np.random.default_rng(5).standard_normal((2, 8, 10, 10)).astype(np.float32)
     w = np.random.default_rng(6).standard_normal((16, 8, 3, 3)).astype(np.float32)
     out["res"].append(ops.conv2d(x, w, padding=(1, 1, 1, 1)).tolist())
+d = np.ones(100003, np.float32)  # Philox's AVX-512, AVX2 and portable forms, with a ragged tail
+out["drop"] = np.flatnonzero(ops.dropout(d, 0.3, seed=2**40 + 7)).tolist()
 json.dump(out, sys.stdout)
 """
 
 
 def _run_variant(isa):
-    env = {k: v for k, v in os.environ.items() if k != "FASTNN_GEMM_ISA"}
+    env = {k: v for k, v in os.environ.items() if k != "FASTNN_ISA"}
     if isa:
-        env["FASTNN_GEMM_ISA"] = isa
+        env["FASTNN_ISA"] = isa
     r = subprocess.run([sys.executable, "-c", _VARIANT_SCRIPT], env=env, capture_output=True, text=True,
                        timeout=300, cwd=os.path.dirname(os.path.abspath(__file__)))
     assert r.returncode == 0, r.stderr
@@ -143,10 +145,12 @@ def _run_variant(isa):
 def test_narrower_instruction_sets_compute_the_same_products():
     """The AVX2 kernels (what most users' CPUs run) are exercised on any x86-64 test machine: their
     multiply-add chains are the AVX-512 kernels' exactly, so results are bitwise equal; the baseline
-    (SSE2: no fused multiply-add) agrees to rounding."""
+    (SSE2: no fused multiply-add) agrees to rounding. Philox's forms draw the same stream exactly."""
     if not _blas.kernel_info()["isa"].startswith("x86-64-v"):
         pytest.skip("a single-target build (not x86-64 with run-time dispatch)")
     full, v3, base = _run_variant(None), _run_variant("v3"), _run_variant("base")
+    kept = np.flatnonzero(R.dropout_mask((100003,), 0.3, 2**40 + 7)).tolist()
+    assert full["drop"] == kept and v3["drop"] == kept and base["drop"] == kept
     if full["info"]["isa"].startswith("x86-64-v3") or full["info"]["isa"].startswith("x86-64-v4"):
         assert v3["info"]["isa"].startswith("x86-64-v3")
         for x, y in zip(full["res"], v3["res"]):

@@ -77,14 +77,6 @@ cdef int _setup(cnp.ndarray X, cnp.ndarray Wt, object stride, object padding, ob
     return 0
 
 
-cdef void *_gemm(int dt) noexcept nogil:
-    return gemm_fn(dt)
-
-
-cdef int _threads() noexcept nogil:
-    return gemm_threads()
-
-
 _ALGOS = ("auto", "im2col", "winograd")
 
 
@@ -115,14 +107,14 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, 
             raise ValueError(f"bias: expected shape ({c.OC},), got {(<object>Bv).shape}")
     oshape = (c.N, c.OC, c.OH, c.OW)
     cdef cnp.ndarray Y = out_shaped(out, oshape, X, "x", ((X, "x"), (Wt, "weight"), (Bv, "bias")))
-    cdef int dt = dtype_code(X, "x"), rc, nt = _threads(), ftz = get_ftz()
+    cdef int dt = dtype_code(X, "x"), rc, nt = gemm_threads(), ftz = get_ftz()
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(Wt)
     cdef const void *pb = cnp.PyArray_DATA(Bv) if Bv is not None else NULL
     cdef void *py = cnp.PyArray_DATA(Y)
     with nogil:
         repin()
-        rc = fnn_conv2d(dt, _gemm(dt), &c, px, pw, pb, py, nt, ftz)
+        rc = fnn_conv2d(dt, gemm_fn(dt), &c, px, pw, pb, py, nt, ftz)
     check_rc(rc)
     return Y
 
@@ -167,7 +159,7 @@ def conv2d_backward(grad_out, x, weight, *, stride=1, padding=(0, 0, 0, 0), dila
         for a, nm in ((G, "grad_out"), (X, "x"), (Wt, "weight"), (dW, "grad_weight")):
             if a is not None:
                 no_alias(dX, "grad_input", a, nm, False)
-    cdef int dt = dtype_code(X, "x"), rc = 0, rb = 0, nt = _threads(), ftz = get_ftz()
+    cdef int dt = dtype_code(X, "x"), rc = 0, rb = 0, nt = gemm_threads(), ftz = get_ftz()
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(Wt)
     cdef const void *pg = cnp.PyArray_DATA(G)
@@ -177,7 +169,7 @@ def conv2d_backward(grad_out, x, weight, *, stride=1, padding=(0, 0, 0, 0), dila
     with nogil:
         repin()
         if pdx != NULL or pdw != NULL:
-            rc = fnn_conv2d_backward(dt, _gemm(dt), &c, px, pw, pg, pdx, pdw, 1 if accumulate else 0, nt, ftz)
+            rc = fnn_conv2d_backward(dt, gemm_fn(dt), &c, px, pw, pg, pdx, pdw, 1 if accumulate else 0, nt, ftz)
         if pdb != NULL:
             rb = fnn_channel_sum(dt, pg, pdb, c.N, c.OC, c.OH * c.OW, 1 if accumulate else 0, get_threads())
     check_rc(rc)

@@ -57,7 +57,6 @@ cdef extern from "fastnn.h" nogil:
     int fnn_norm_pow(int dtype, const void *x, size_t n, double p, double *out, int nt)
     int fnn_scale_(int dtype, void *x, size_t n, double s, int nt)
     int fnn_clamp_(int dtype, void *x, size_t n, double lo, double hi, int nt)
-    int fnn_fill_rows(int dtype, void *y, const void *b, size_t N, size_t F, int nt)
 
     int fnn_affine_sample(int dtype, const void *x, void *y, size_t N, size_t C, size_t H, size_t W,
                           size_t OH, size_t OW, const double *A, int nearest, int edge, double fill, int nt)
