@@ -48,6 +48,7 @@ from .nn.functional import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d
                             max_pool1d, max_pool2d)
 from .training import evaluate, fit, lr_find, predict  # noqa: E402
 from . import diagnostics, transfer, zoo  # noqa: E402
+from . import jit, metrics  # noqa: E402
 
 
 def _function_form(name):
@@ -71,7 +72,11 @@ for _n in ["exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "si
            "index_select", "masked_fill", "take", "isnan", "isinf", "isfinite", "logical_and", "logical_or",
            "logical_xor", "logical_not", "add", "sub", "subtract", "mul", "multiply", "div", "divide",
            "true_divide", "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "lerp", "repeat_interleave",
-           "tile", "broadcast_to", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "clone", "detach"]:
+           "tile", "broadcast_to", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "clone", "detach",
+           "clamp_min", "clamp_max", "nansum", "nanmean", "aminmax", "std_mean", "var_mean", "quantile",
+           "nanquantile", "zero_", "fill_", "clamp_", "clip_", "clamp_min_", "clamp_max_", "relu_", "sigmoid_",
+           "tanh_", "exp_", "log_", "sqrt_", "abs_", "neg_", "floor_", "ceil_", "round_", "trunc_", "square_",
+           "reciprocal_", "sin_", "cos_", "log1p_", "expm1_"]:
     globals()[_n] = _function_form(_n)
 
 

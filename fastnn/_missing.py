@@ -21,12 +21,12 @@ def lookup(names, where, name):
 
 TENSOR = frozenset("""
     H absolute_ acos_ acosh acosh_ addbmm addbmm_ addcdiv addcdiv_ addcmul addcmul_ addmm addmv addmv_ addr
-    addr_ adjoint aminmax angle arccos_ arccosh arccosh_ arcsin_ arcsinh arcsinh_ arctan2 arctan2_ arctan_
+    addr_ adjoint  angle arccos_ arccosh arccosh_ arcsin_ arcsinh arcsinh_ arctan2 arctan2_ arctan_
     arctanh arctanh_ argwhere as_strided as_strided_ as_strided_scatter as_subclass asin_ asinh asinh_ atan2
     atan2_ atan_ atanh atanh_ baddbmm baddbmm_ bernoulli bfloat16 bitwise_and bitwise_and_ bitwise_left_shift
     bitwise_left_shift_ bitwise_not bitwise_not_ bitwise_or bitwise_or_ bitwise_right_shift
     bitwise_right_shift_ bitwise_xor bitwise_xor_ cauchy_ ccol_indices cdouble cfloat chalf cholesky
-    cholesky_inverse cholesky_solve clamp_max clamp_max_ clamp_min clamp_min_ coalesce col_indices conj
+    cholesky_inverse cholesky_solve     coalesce col_indices conj
     conj_physical conj_physical_ const_data_ptr copysign copysign_ corrcoef cosh_ cov cross crow_indices
     cummax cummin cumprod_ cumsum_ deg2rad deg2rad_ dense_dim dequantize det diag diag_embed diagflat diagonal
     diagonal_scatter diff digamma digamma_ dim_order dist divide_ dsplit eig eq_ erf_ erfc erfc_ erfinv_ exp2
@@ -40,10 +40,10 @@ TENSOR = frozenset("""
     lerp_ less_ less_equal_ lgamma lgamma_ log10_ log2_ log_normal_ logaddexp logaddexp2 logcumsumexp logdet
     logical_and_ logical_not_ logical_or_ logical_xor_ logit logit_ lstsq lt_ lu lu_solve mH map2_ map_
     masked_scatter masked_scatter_ masked_select matrix_exp matrix_power mode module_load moveaxis msort mtia
-    multinomial multiply_ mvlgamma mvlgamma_ name nan_to_num nan_to_num_ nanmean nanmedian nanquantile nansum
+    multinomial multiply_ mvlgamma mvlgamma_ name nan_to_num nan_to_num_  nanmedian  
     narrow_copy ne_ negative_ new new_empty_strided nextafter nextafter_ nonzero_static not_equal_ orgqr ormqr
     output_nr pinverse polygamma polygamma_ positive prelu put put_ q_per_channel_axis q_per_channel_scales
-    q_per_channel_zero_points q_scale q_zero_point qr qscheme quantile rad2deg rad2deg_ ravel real
+    q_per_channel_zero_points q_scale q_zero_point qr qscheme  rad2deg rad2deg_ ravel real
     record_stream register_post_accumulate_grad_hook reinforce remainder_ renorm renorm_ resize resize_
     resize_as resize_as_ resize_as_sparse_ resolve_conj resolve_neg retains_grad rot90 row_indices rsqrt_
     scatter_add scatter_reduce scatter_reduce_ select_scatter set_ sgn sgn_ signbit sinc sinc_ sinh_
@@ -73,32 +73,32 @@ TORCH = frozenset("""
     ScriptModuleSerializer ScriptObject ScriptObjectProperty SerializationStorageContext ShortStorage
     ShortTensor StaticModule Storage StorageBase Stream StreamObjType StringType SymBool SymBoolType SymFloat
     SymInt SymIntType Tag TensorType ThroughputBenchmark TracingState TupleType Type TypedStorage UnionType
-    UntypedStorage Use Value abs_ acos_ acosh acosh_ adaptive_avg_pool1d adaptive_max_pool1d addbmm addcdiv
+    UntypedStorage Use Value  acos_ acosh acosh_ adaptive_avg_pool1d adaptive_max_pool1d addbmm addcdiv
     addcmul addmm addmv addmv_ addr adjoint affine_grid_generator alias_copy alpha_dropout alpha_dropout_
-    aminmax amp angle arccos arccos_ arccosh arccosh_ arcsin arcsin_ arcsinh arcsinh_ arctan arctan2 arctan_
+     amp angle arccos arccos_ arccosh arccosh_ arcsin arcsin_ arcsinh arcsinh_ arctan arctan2 arctan_
     arctanh arctanh_ argwhere as_strided as_strided_ as_strided_copy as_strided_scatter asin_ asinh asinh_
     atan2 atan_ atanh atanh_ atleast_1d atleast_2d atleast_3d autocast autocast_decrement_nesting
     autocast_increment_nesting avg_pool1d baddbmm bartlett_window batch_norm batch_norm_backward_elemt
     batch_norm_backward_reduce batch_norm_elemt batch_norm_gather_stats batch_norm_gather_stats_with_counts
     batch_norm_stats batch_norm_update_stats bilinear binary_cross_entropy_with_logits binomial bitwise_and
     bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift bitwise_xor blackman_window block_diag
-    broadcast_shapes broadcast_tensors bucketize can_cast cartesian_prod ccol_indices_copy cdist ceil_ celu
+    broadcast_shapes broadcast_tensors bucketize can_cast cartesian_prod ccol_indices_copy cdist  celu
     celu_ chain_matmul channel_shuffle cholesky cholesky_inverse cholesky_solve choose_qparams_optimized
-    clamp_ clamp_max clamp_max_ clamp_min clamp_min_ classproperty clear_autocast_cache clip_ col_indices_copy
+         classproperty clear_autocast_cache  col_indices_copy
     column_stack combinations compiled_with_cxx11_abi complex cond conj conj_physical conj_physical_
     constant_pad_nd conv1d conv2d conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d
-    convolution copysign corrcoef cos_ cosh_ cosine_embedding_loss cosine_similarity cov cross
+    convolution copysign corrcoef  cosh_ cosine_embedding_loss cosine_similarity cov cross
     crow_indices_copy ctc_loss cudnn_affine_grid_generator cudnn_batch_norm cudnn_convolution
     cudnn_convolution_add_relu cudnn_convolution_relu cudnn_convolution_transpose cudnn_grid_sampler
     cudnn_is_acceptable cummax cummin cumulative_trapezoid deg2rad deg2rad_ dequantize det detach_ detach_copy
     diag diag_embed diagflat diagonal diagonal_copy diagonal_scatter diff digamma dist distributed
     distributions dropout dropout_ dsmm dsplit dstack dtype eig embedding embedding_bag embedding_renorm_
-    empty_permuted empty_quantized empty_strided erf_ erfc erfc_ exp2 exp2_ exp_ expand_copy expm1_ export
+    empty_permuted empty_quantized empty_strided erf_ erfc erfc_ exp2 exp2_  expand_copy  export
     fake_quantize_per_channel_affine fake_quantize_per_tensor_affine fbgemm_linear_fp16_weight
     fbgemm_linear_fp16_weight_fp32_activation fbgemm_linear_int8_weight
     fbgemm_linear_int8_weight_fp32_activation fbgemm_linear_quantize_weight fbgemm_pack_gemm_matrix_fp16
     fbgemm_pack_quantized_matrix feature_alpha_dropout feature_alpha_dropout_ feature_dropout feature_dropout_
-    fft fill fill_ finfo fix fix_ float_power floor_ fmax fmin fork frac_ frexp frobenius_norm from_dlpack
+    fft fill  finfo fix fix_ float_power  fmax fmin fork frac_ frexp frobenius_norm from_dlpack
     from_file frombuffer func fused_moving_avg_obs_fake_quant futures fx gcd gcd_ geqrf ger
     get_autocast_cpu_dtype get_autocast_dtype get_autocast_gpu_dtype get_autocast_ipu_dtype
     get_autocast_xla_dtype get_default_device get_deterministic_debug_mode get_device get_device_module
@@ -111,21 +111,21 @@ TORCH = frozenset("""
     is_autocast_enabled is_autocast_ipu_enabled is_autocast_xla_enabled is_complex is_conj
     is_deterministic_algorithms_warn_only_enabled is_distributed is_inference is_inference_mode_enabled is_neg
     is_nonzero is_same_size is_signed is_storage is_vulkan_available is_warn_always_enabled isin isneginf
-    isposinf isreal istft jit kaiser_window kl_div kron kthvalue layer_norm layout lcm lcm_ ldexp ldexp_
-    less_equal lgamma linalg lobpcg log10_ log1p_ log2_ log_ logaddexp logaddexp2 logcumsumexp logdet logit
+    isposinf isreal istft  kaiser_window kl_div kron kthvalue layer_norm layout lcm lcm_ ldexp ldexp_
+    less_equal lgamma linalg lobpcg log10_  log2_  logaddexp logaddexp2 logcumsumexp logdet logit
     logit_ lstm lstm_cell lstsq lu lu_solve lu_unpack margin_ranking_loss masked_scatter masked_select
     matrix_exp matrix_power matrix_rank max_pool1d max_pool1d_with_indices max_pool2d max_pool3d memory_format
     merge_type_from_type_comment miopen_batch_norm miopen_convolution miopen_convolution_add_relu
     miopen_convolution_relu miopen_convolution_transpose miopen_ctc_loss miopen_depthwise_convolution
     miopen_rnn mkldnn_adaptive_avg_pool2d mkldnn_convolution mkldnn_linear_backward_weights mkldnn_max_pool2d
     mkldnn_max_pool3d mkldnn_rnn_layer mode moveaxis mps msort multiprocessing mvlgamma nan_to_num nan_to_num_
-    nanmean nanmedian nanquantile nansum narrow_copy native_batch_norm native_channel_shuffle native_dropout
+     nanmedian   narrow_copy native_batch_norm native_channel_shuffle native_dropout
     native_group_norm native_layer_norm native_norm neg_ negative_ nextafter nonzero_static norm_except_dim
     not_equal nuclear_norm orgqr ormqr pairwise_distance parse_ir parse_schema parse_type_comment pca_lowrank
     pdist permute_copy pinverse pixel_shuffle pixel_unshuffle poisson poisson_nll_loss polar polygamma
     positive prelu prepare_multiprocessing_environment profiler
     profiler_allow_cudagraph_cupti_lazy_reinit_cuda12 promote_types put q_per_channel_axis
-    q_per_channel_scales q_per_channel_zero_points q_scale q_zero_point qr qscheme quantile quantization
+    q_per_channel_scales q_per_channel_zero_points q_scale q_zero_point qr qscheme  quantization
     quantize_per_channel quantize_per_tensor quantize_per_tensor_dynamic quantized_batch_norm quantized_gru
     quantized_gru_cell quantized_lstm quantized_lstm_cell quantized_max_pool1d quantized_max_pool2d
     quantized_max_pool3d quantized_rnn_relu_cell quantized_rnn_tanh_cell rad2deg rad2deg_ range ravel real
@@ -139,15 +139,15 @@ TORCH = frozenset("""
     set_flush_denormal set_num_interop_threads set_rng_state set_warn_always sgn sigmoid_ signbit sin_ sinc
     sinc_ sinh_ slice_copy slice_inverse slice_scatter slogdet smm solve sparse sparse_bsc_tensor
     sparse_bsr_tensor sparse_compressed_tensor sparse_coo_tensor sparse_csc_tensor sparse_csr_tensor special
-    split_copy split_with_sizes split_with_sizes_copy spmm sqrt_ square_ squeeze_copy sspaddmm std_mean stft
+    split_copy split_with_sizes split_with_sizes_copy spmm sqrt_ square_ squeeze_copy sspaddmm  stft
     svd svd_lowrank swapdims sym_constrain_range sym_constrain_range_for_size sym_float sym_fresh_size sym_int
     sym_ite sym_max sym_min sym_not sym_sqrt sym_sum symeig t_copy take_along_dim tan_ tanh_ tensor_split
     tensordot testing thread_safe_generator threshold threshold_ to_dlpack trace transpose_copy trapezoid
     trapz triangular_solve tril tril_indices triplet_margin_loss triu triu_indices trunc_ typename unbind_copy
     unfold_copy unify_type_list unique_consecutive unravel_index unsafe_chunk unsafe_split
-    unsafe_split_with_sizes unsqueeze_copy values_copy vander var_mean vdot view_as_complex
+    unsafe_split_with_sizes unsqueeze_copy values_copy vander  vdot view_as_complex
     view_as_complex_copy view_as_real view_as_real_copy view_copy vmap vsplit wait while_loop xlogy xlogy_ xpu
-    zero_
+
 """.split())
 
 NN = frozenset("""

@@ -286,6 +286,29 @@ def _root_grad(t, grad):
     return g.astype(a.dtype, copy=False) if a.dtype.kind == "f" else g
 
 
+class _LossWatch:
+    """Says once, as a warning naming the step, when the scalar a loop backpropagates (its loss) turns NaN
+    or infinite; again only after it has been finite in between. Counts scalar backward() calls."""
+
+    steps = 0
+    bad = False
+
+    @classmethod
+    def see(cls, t):
+        cls.steps += 1
+        v = t._a
+        finite = v.dtype.kind != "f" or bool(np.isfinite(v).all())
+        if not finite and not cls.bad:
+            import warnings
+
+            warnings.warn(f"the loss is {v.reshape(-1)[0].item()} at step {cls.steps} (backward() call {cls.steps} "
+                          "of this process): the gradients and every parameter they reach are no longer finite, "
+                          "and the loss stays NaN from here on. Usual causes: inputs on very different scales "
+                          "(standardize them), a learning rate too high, log/division of 0 in the loss.",
+                          RuntimeWarning, stacklevel=4)
+        cls.bad = not finite
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(sum of tensors * grad_tensors)/d(leaf) into every leaf's .grad."""
     if create_graph:
@@ -302,6 +325,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise ValueError(f"grad_tensors: expected {len(tensors)} gradients, got {len(grad_tensors)}")
     roots, grads = [], []
     for t, g in zip(tensors, grad_tensors):
+        if g is None and t._a.size == 1:
+            _LossWatch.see(t)
         if t._node is None:
             if not t.requires_grad:
                 raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")

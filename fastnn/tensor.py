@@ -14,6 +14,7 @@ import builtins
 import collections
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -23,6 +24,12 @@ from . import ops
 from ._random import default_generator, numpy_rng
 from ._workspace import shared as _shared
 from .autograd import Node, _mode, edge
+
+# NumPy's floating-point warnings (0/0, overflow in exp, ...) from tensor arithmetic: PyTorch gives nan/inf
+# silently, and so does fastnn (a filter costs nothing until a warning fires; an errstate per op would cost
+# ~2 us). Only warnings raised from fastnn's own tensor code are silenced.
+warnings.filterwarnings("ignore", message=r"(invalid value|divide by zero|overflow|underflow) encountered",
+                        category=RuntimeWarning, module=r"fastnn\.(tensor|autograd|nn\.functional)$")
 
 _F32, _F64, _I64, _BOOL = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64), np.dtype(np.bool_)
 _new = object.__new__
@@ -206,9 +213,16 @@ def _promote(y, a, b):
     return y if y.dtype == want else y.astype(want)
 
 
-def _np_kw(dim, keepdim, axis, keepdims):
-    """NumPy's spelling (axis=, keepdims=) for the reductions, so np.sum(t) / np.all(t) work."""
-    return (axis if dim is None else dim), (keepdims if keepdims is not None else keepdim)
+def _np_kw(dim, keepdim, axis, keepdims, name="reduction"):
+    """The dims and keepdim of a reduction from either spelling PyTorch accepts (dim=/keepdim= or NumPy's
+    axis=/keepdims=, so np.sum(t) works too); a list of dims is a tuple."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}(): got both 'dim' and its alias 'axis'")
+        dim = axis
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, builtins.bool(keepdims if keepdims is not None else keepdim)
 
 
 def _dims(dim, ndim):
@@ -519,6 +533,22 @@ def _cumsum_bwd(ctx, g, edges):
     return (np.flip(np.cumsum(np.flip(g, dim), axis=dim), dim),)
 
 
+def _cumprod_bwd(ctx, g, edges):
+    # d y_j / d x_i = y_j / x_i for j >= i; zeros in x handled by recomputing the products without x_i
+    x, dim, y = ctx
+    if np.all(x != 0):
+        return ((np.flip(np.cumsum(np.flip(g * y, dim), axis=dim), dim) / x).astype(x.dtype, copy=False),)
+    xm, gm = np.moveaxis(x, dim, -1), np.moveaxis(g, dim, -1)
+    n = xm.shape[-1]
+    gx = np.zeros_like(xm)
+    for i in range(n):
+        rest = xm.copy()
+        rest[..., i] = 1
+        cp = np.cumprod(rest, -1)
+        gx[..., i] = (cp[..., i:] * gm[..., i:]).sum(-1)
+    return (np.moveaxis(gx, -1, dim).astype(x.dtype, copy=False),)
+
+
 def _cast_bwd(ctx, g, edges):
     return (g.astype(ctx),)
 
@@ -682,6 +712,8 @@ def _kernel_act(x, name, args=()):
 # ---------------------------------------------------------------------------------------------------
 
 MinMax = collections.namedtuple("MinMax", ["values", "indices"])
+_MinMaxPair = collections.namedtuple("aminmax", ["min", "max"])
+_NP = object()  # "out not given" (NumPy passes out=None)
 
 
 class Tensor:
@@ -1264,6 +1296,12 @@ class Tensor:
 
     clip_ = clamp_
 
+    def clamp_min_(self, min):
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max):
+        return self.clamp_(max=max)
+
     def _random_(self, values):
         if self._tracked():
             return self._become(_wrap(values.astype(self._a.dtype, copy=False)))
@@ -1421,6 +1459,12 @@ class Tensor:
 
     clip = clamp
 
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
     def maximum(self, other):
         return _minmax2(self, other, np.maximum)
 
@@ -1474,18 +1518,31 @@ class Tensor:
         dim = _dims(dim, self._a.ndim)
         c = correction if correction is not None else (1 if unbiased in (None, True) else 0)
         a = self._a
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(f"{'std' if is_std else 'var'}(): expected a floating point tensor, got {a.dtype}")
         n = a.size if dim is None else (np.prod([a.shape[d] for d in (dim if isinstance(dim, tuple) else (dim,))]))
-        y = np.var(a, axis=dim, ddof=c, keepdims=keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.var(a, axis=dim, ddof=c, keepdims=keepdim)
         if is_std:
             y = np.sqrt(y)
         y = np.asarray(y, a.dtype)
         return _out(y, _var_bwd, (a, dim, keepdim, builtins.max(n - c, 0), y, is_std), self)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "var")
         return self._var(dim, unbiased, keepdim, correction, False)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "std")
         return self._var(dim, unbiased, keepdim, correction, True)
+
+    def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "var_mean")
+        return self._var(dim, unbiased, keepdim, correction, False), self.mean(dim, keepdim)
+
+    def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "std_mean")
+        return self._var(dim, unbiased, keepdim, correction, True), self.mean(dim, keepdim)
 
     def _minmax(self, dim, keepdim, pick, argpick, other=None, name="max"):
         if isinstance(dim, Tensor):  # max(other): the element-wise form
@@ -1498,6 +1555,8 @@ class Tensor:
                 raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0")
             y = np.asarray(pick(a))
             return _out(y, _minmax_all_bwd, (a, y), self)
+        if isinstance(dim, tuple):
+            raise TypeError(f"{name}(): dim must be one int, got {dim} (amax/amin reduce over several dims)")
         d = dim % a.ndim if a.ndim else 0
         idx = argpick(a, axis=d, keepdims=True) if a.ndim else np.zeros((), np.int64)
         vals = np.take_along_axis(a, idx, axis=d) if a.ndim else a
@@ -1506,45 +1565,57 @@ class Tensor:
         v = _out(vals, _minmax_dim_bwd, (a.shape, a.dtype, idx if keepdim or not a.ndim else idx, d, keepdim), self)
         return MinMax(v, _wrap(idx.astype(np.int64)))
 
-    def max(self, dim=None, keepdim=False, other=None, axis=None, out=None, keepdims=None, **np_kw):
-        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims)
+    # out=_NP: NumPy's np.max(t, axis=...) calls t.max(axis=..., out=None) and wants the values only
+    def max(self, dim=None, keepdim=False, other=None, axis=None, out=_NP, keepdims=None, **np_kw):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "max")
         r = self._minmax(dim, keepdim, np.max, np.argmax, other, "max")
-        return r.values if axis is not None and isinstance(r, MinMax) else r
+        return r.values if out is not _NP and isinstance(r, MinMax) else r
 
-    def min(self, dim=None, keepdim=False, other=None, axis=None, out=None, keepdims=None, **np_kw):
-        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims)
+    def min(self, dim=None, keepdim=False, other=None, axis=None, out=_NP, keepdims=None, **np_kw):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "min")
         r = self._minmax(dim, keepdim, np.min, np.argmin, other, "min")
-        return r.values if axis is not None and isinstance(r, MinMax) else r
+        return r.values if out is not _NP and isinstance(r, MinMax) else r
 
-    def amax(self, dim=None, keepdim=False):
-        if dim is None or isinstance(dim, (tuple, list)):
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "amax")
+        if dim is None or isinstance(dim, tuple):
             d = _dims(dim, self._a.ndim)
+            if d == ():
+                d = None
             y = np.asarray(np.max(self._a, axis=d, keepdims=True))
             mask = self._a == y
             r = np.max(self._a, axis=d, keepdims=keepdim)
             return _out(np.asarray(r), _amax_bwd, (mask, d, keepdim), self)
         return self.max(dim, keepdim).values
 
-    def amin(self, dim=None, keepdim=False):
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "amin")
         return -(-self).amax(dim, keepdim)
 
-    def argmax(self, dim=None, keepdim=False):
-        a = self._a
-        if dim is None:
-            return _wrap(np.asarray(np.argmax(a), np.int64))
-        return _wrap(np.argmax(a, axis=dim, keepdims=keepdim).astype(np.int64))
+    def aminmax(self, *, dim=None, keepdim=False, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "aminmax")
+        return _MinMaxPair(self.amin(dim, keepdim), self.amax(dim, keepdim))
 
-    def argmin(self, dim=None, keepdim=False):
+    def _arg(self, dim, keepdim, f):
         a = self._a
         if dim is None:
-            return _wrap(np.asarray(np.argmin(a), np.int64))
-        return _wrap(np.argmin(a, axis=dim, keepdims=keepdim).astype(np.int64))
+            y = np.asarray(f(a), np.int64)
+            return _wrap(y.reshape((1,) * a.ndim) if keepdim else y)
+        return _wrap(f(a, axis=dim, keepdims=keepdim).astype(np.int64))
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "argmax")
+        return self._arg(dim, keepdim, np.argmax)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "argmin")
+        return self._arg(dim, keepdim, np.argmin)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         p = 2 if p in ("fro", None) else (math.inf if p in ("inf", _bfloat("inf")) else p)
         if p == "nuc":
             raise NotImplementedError("norm(p='nuc')")
-        dim = _dims(dim, self._a.ndim)
+        dim = _dims(tuple(dim) if isinstance(dim, list) else dim, self._a.ndim)
         a = self._a if self._a.dtype.kind == "f" else self._a.astype(_default_float[0])
         if p == 2:
             y = np.sqrt(np.sum(a * a, axis=dim, keepdims=keepdim))
@@ -1553,20 +1624,27 @@ class Tensor:
         elif p == math.inf:
             y = np.max(np.abs(a), axis=dim, keepdims=keepdim)
         elif p == 0:
-            return _wrap(np.asarray(np.count_nonzero(a, axis=dim), a.dtype))
+            return _wrap(np.asarray(np.count_nonzero(a, axis=dim, keepdims=keepdim), a.dtype))
         else:
             y = np.sum(np.abs(a) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
         y = np.asarray(y, a.dtype)
         return _out(y, _norm_bwd, (a, p, dim, keepdim, y), self)
 
-    def prod(self, dim=None, keepdim=False, dtype=None):
+    def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "prod")
+        if isinstance(dim, tuple):
+            raise TypeError(f"prod(): dim must be one int, got {dim}")
         a = self._a
         d = _dims(dim, a.ndim)
-        y = np.prod(a, axis=d, keepdims=keepdim, dtype=_dtype(dtype))
+        dt = _dtype(dtype) or (_I64 if a.dtype.kind in "biu" else None)
+        y = np.prod(a, axis=d, keepdims=keepdim, dtype=dt)
         return _out(y, _prod_bwd, (a, d, keepdim), self)
 
-    def logsumexp(self, dim, keepdim=False):
-        a = self._a
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "logsumexp")
+        if dim is None:
+            raise TypeError("logsumexp(): missing the required argument 'dim'")
+        a = self._a if self._a.dtype.kind == "f" else self._a.astype(_default_float[0])
         d = _dims(dim, a.ndim)
         m = np.max(a, axis=d, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
@@ -1576,24 +1654,50 @@ class Tensor:
         y = np.asarray(y, a.dtype)
         return _out(y, _logsumexp_bwd, (a, d, keepdim, y), self)
 
-    def cumsum(self, dim, dtype=None):
-        d = dim % self._a.ndim
-        y = np.cumsum(self._a, axis=d, dtype=_dtype(dtype))
-        return _out(y, _cumsum_bwd, d, self)
+    def nansum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "nansum")
+        nan = self.isnan()
+        return self.masked_fill(nan, 0).sum(dim, keepdim, dtype) if self._a.dtype.kind == "f" else \
+            self.sum(dim, keepdim, dtype)
 
-    def cumprod(self, dim, dtype=None):
-        return _wrap(np.cumprod(self._a, axis=dim, dtype=_dtype(dtype)))
+    def nanmean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "nanmean")
+        if self._a.dtype.kind != "f":
+            raise RuntimeError(f"nanmean(): expected a floating point tensor, got {self._a.dtype}")
+        keep = ~self.isnan()
+        return self.nansum(dim, keepdim, dtype) / keep.sum(dim, keepdim)
+
+    def _cum(self, dim, dtype, name):
+        if dim is None:
+            raise TypeError(f"{name}(): missing the required argument 'dim'")
+        a = self._a
+        d = dim % a.ndim if a.ndim else 0
+        dt = _dtype(dtype) or (_I64 if a.dtype.kind in "biu" else None)
+        return a, d, dt
+
+    def cumsum(self, dim=None, dtype=None, *, axis=None):
+        a, d, dt = self._cum(axis if dim is None else dim, dtype, "cumsum")
+        y = np.cumsum(a, axis=d, dtype=dt) if a.ndim else a.astype(dt or a.dtype)
+        return _out(y, _cumsum_bwd, d, self) if a.ndim else _out(y, _identity_bwd, None, self)
+
+    def cumprod(self, dim=None, dtype=None, *, axis=None):
+        a, d, dt = self._cum(axis if dim is None else dim, dtype, "cumprod")
+        if not a.ndim:
+            return _out(a.astype(dt or a.dtype), _identity_bwd, None, self)
+        y = np.cumprod(a, axis=d, dtype=dt)
+        return _out(y, _cumprod_bwd, (a, d, y), self)
 
     def all(self, dim=None, keepdim=False, axis=None, out=None, keepdims=None, where=None):
-        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims)
-        return _wrap(np.all(self._a, axis=dim, keepdims=keepdim))
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "all")
+        return _wrap(np.asarray(np.all(self._a, axis=_dims(dim, self._a.ndim), keepdims=keepdim)))
 
     def any(self, dim=None, keepdim=False, axis=None, out=None, keepdims=None, where=None):
-        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims)
-        return _wrap(np.any(self._a, axis=dim, keepdims=keepdim))
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "any")
+        return _wrap(np.asarray(np.any(self._a, axis=_dims(dim, self._a.ndim), keepdims=keepdim)))
 
-    def count_nonzero(self, dim=None):
-        return _wrap(np.asarray(np.count_nonzero(self._a, axis=dim), np.int64))
+    def count_nonzero(self, dim=None, *, axis=None):
+        dim, _ = _np_kw(dim, False, axis, None, "count_nonzero")
+        return _wrap(np.asarray(np.count_nonzero(self._a, axis=_dims(dim, self._a.ndim)), np.int64))
 
     def nonzero(self, as_tuple=False):
         nz = np.nonzero(self._a)
@@ -1601,7 +1705,8 @@ class Tensor:
             return tuple(_wrap(i.astype(np.int64)) for i in nz)
         return _wrap(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
 
-    def median(self, dim=None, keepdim=False):
+    def median(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "median")
         a = self._a
         if dim is None:
             s = np.sort(a.reshape(-1))
@@ -1614,6 +1719,45 @@ class Tensor:
         if not keepdim:
             vals, idx = vals.squeeze(d), np.squeeze(idx, d)
         return MinMax(vals, _wrap(idx.astype(np.int64)))
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear", axis=None, keepdims=None):
+        """torch.quantile: q a float or a 1-d tensor in [0, 1]; interpolation linear/lower/higher/nearest/
+        midpoint; differentiable (a sort, a gather and a lerp)."""
+        dim, keepdim = _np_kw(dim, keepdim, axis, keepdims, "quantile")
+        if self._a.dtype.kind != "f":
+            raise RuntimeError(f"quantile(): expected a floating point tensor, got {self._a.dtype}")
+        qa = np.asarray(_arr(q), np.float64)
+        if qa.ndim > 1 or np.any((qa < 0) | (qa > 1)):
+            raise RuntimeError("quantile(): q must be a scalar or a 1-d tensor with values in [0, 1]")
+        if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+            raise ValueError(f"quantile(): interpolation must be linear, lower, higher, nearest or midpoint, "
+                             f"got {interpolation!r}")
+        x = self.reshape(-1) if dim is None else self
+        d = 0 if dim is None else dim % self._a.ndim
+        s = x.sort(d).values
+        n = s.shape[d]
+        pos = qa.reshape(-1) * (n - 1)
+        lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = np.round(pos).astype(np.int64)  # round half to even, as torch
+        frac = np.where(hi > lo, 0.5 if interpolation == "midpoint" else pos - lo, 0.0)
+        a, b = s.index_select(d, _wrap(lo)), s.index_select(d, _wrap(hi))
+        shape = [1] * s.ndim
+        shape[d] = len(pos)
+        r = a + (b - a) * _wrap(frac.reshape(shape).astype(self._a.dtype))
+        r = r.movedim(d, 0)  # torch puts the q dimension first
+        if keepdim:
+            r = r.unsqueeze(d + 1) if dim is not None else r.reshape((len(pos),) + (1,) * self._a.ndim)
+        return r[0] if qa.ndim == 0 else r
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        if not builtins.bool(self.isnan().any()):
+            return self.quantile(q, dim, keepdim, interpolation=interpolation)
+        raise NotImplementedError("nanquantile() of a tensor holding NaN")
 
     def sort(self, dim=-1, descending=False, stable=False):
         a = self._a
