@@ -23,6 +23,10 @@ int fnn_adam_step(int dtype, void *p, const void *g, void *m, void *v, void *vma
   return FNN_DISPATCH(dtype, adam,
                       (p, g, m, v, vmax, n, step, lr, beta1, beta2, eps, wd, decoupled, l1, l2, nt));
 }
+int fnn_adamax_step(int dtype, void *p, const void *g, void *m, void *u, size_t n, long step, double lr,
+                    double beta1, double beta2, double eps, double wd, double l1, int nt) {
+  return FNN_DISPATCH(dtype, adamax, (p, g, m, u, n, step, lr, beta1, beta2, eps, wd, l1, nt));
+}
 int fnn_nadam_step(int dtype, void *p, const void *g, void *m, void *v, size_t n, double beta1,
                    double beta2, double bc2, double cg, double cm, double eps, double wd,
                    int decoupled, double lr, double l1, double l2, int nt) {

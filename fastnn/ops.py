@@ -15,7 +15,7 @@ from ._ext._conv import conv2d, conv2d_backward
 from ._ext._loss import (binary_cross_entropy_with_logits, cross_entropy, l1_loss, log_softmax,
                          log_softmax_backward, mse_loss, softmax, softmax_backward)
 from ._ext._norm import batch_norm, batch_norm_backward, batch_norm_stats, channel_sum
-from ._ext._optim import adagrad_step, adam_step, nadam_step, rmsprop_step, sgd_step
+from ._ext._optim import adagrad_step, adam_step, adamax_step, nadam_step, rmsprop_step, sgd_step
 from ._ext._pool import pool2d, pool2d_backward
 from ._ext._rbm import rbm_train
 from ._ext._reduce import clamp_, global_norm, norm_pow, scale_, sum_squares
@@ -29,6 +29,6 @@ __all__ = [
     "batch_norm_stats", "batch_norm", "batch_norm_backward", "channel_sum",
     "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
     "cross_entropy", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
-    "sgd_step", "adagrad_step", "rmsprop_step", "adam_step", "nadam_step",
+    "sgd_step", "adagrad_step", "rmsprop_step", "adam_step", "adamax_step", "nadam_step",
     "norm_pow", "sum_squares", "global_norm", "scale_", "clamp_",
 ]

@@ -429,6 +429,14 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.
     param -= (lr / bc1) * exp_avg / (np.sqrt(v) / np.sqrt(bc2) + eps)
 
 
+def adamax_step(param, grad, exp_avg, exp_inf, *, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                weight_decay=0.0, l1=0.0):
+    g = _penalized(param, grad, weight_decay, l1)
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    np.maximum(exp_inf * beta2, np.abs(g) + eps, out=exp_inf)
+    param -= (lr / (1 - beta1 ** step)) * exp_avg / exp_inf
+
+
 def nadam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr, mu_product, beta1=0.9, beta2=0.999,
                eps=1e-8, weight_decay=0.0, momentum_decay=4e-3, decoupled_weight_decay=False, l1=0.0,
                l2=0.0):

@@ -17,6 +17,7 @@ CASES = {
     "adam": [dict(lr=0.01), dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.05),
              dict(lr=0.01, amsgrad=True), dict(lr=0.01, weight_decay=0.1, decoupled=True)],
     "nadam": [dict(lr=0.01), dict(lr=0.01, weight_decay=0.02)],
+    "adamax": [dict(lr=0.01), dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.05, eps=1e-3)],
 }
 
 
@@ -31,7 +32,8 @@ class FastnnRunner:
                       "rmsprop": lambda: dict(square_avg=z(), momentum_buffer=z(), grad_avg=z()),
                       "adam": lambda: dict(exp_avg=z(), exp_avg_sq=z(),
                                            max_exp_avg_sq=z() if cfg.get("amsgrad") else None),
-                      "nadam": lambda: dict(exp_avg=z(), exp_avg_sq=z())}[kind]()
+                      "nadam": lambda: dict(exp_avg=z(), exp_avg_sq=z()),
+                      "adamax": lambda: dict(exp_avg=z(), exp_inf=z())}[kind]()
         self.mu_product = 1.0
 
     def __call__(self, g):
@@ -50,6 +52,9 @@ class FastnnRunner:
             dec = c.pop("decoupled", False)
             m.adam_step(self.p, g, s["exp_avg"], s["exp_avg_sq"], step=self.step, beta1=b1, beta2=b2,
                         decoupled_weight_decay=dec, max_exp_avg_sq=s["max_exp_avg_sq"], **c)
+        elif self.kind == "adamax":
+            b1, b2 = c.pop("betas", (0.9, 0.999))
+            m.adamax_step(self.p, g, s["exp_avg"], s["exp_inf"], step=self.step, beta1=b1, beta2=b2, **c)
         else:
             self.mu_product = m.nadam_step(self.p, g, s["exp_avg"], s["exp_avg_sq"], step=self.step,
                                            mu_product=self.mu_product, **c)
@@ -82,7 +87,8 @@ def _torch_opt(torch, kind, cfg, tp):
     if kind == "adam" and c.pop("decoupled", False):
         return torch.optim.AdamW([tp], **c)
     cls = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop,
-           "adam": torch.optim.Adam, "nadam": torch.optim.NAdam}[kind]
+           "adam": torch.optim.Adam, "nadam": torch.optim.NAdam,
+           "adamax": torch.optim.Adamax}[kind]
     return cls([tp], **c)
 
 

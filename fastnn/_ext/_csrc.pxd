@@ -50,6 +50,8 @@ cdef extern from "fastnn.h" nogil:
     int fnn_adam_step(int dtype, void *p, const void *g, void *m, void *v, void *vmax, size_t n,
                       long step, double lr, double beta1, double beta2, double eps, double wd,
                       int decoupled, double l1, double l2, int nt)
+    int fnn_adamax_step(int dtype, void *p, const void *g, void *m, void *u, size_t n, long step,
+                        double lr, double beta1, double beta2, double eps, double wd, double l1, int nt)
     int fnn_nadam_step(int dtype, void *p, const void *g, void *m, void *v, size_t n, double beta1,
                        double beta2, double bc2, double cg, double cm, double eps, double wd,
                        int decoupled, double lr, double l1, double l2, int nt)

@@ -162,6 +162,25 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double 
                       1 if decoupled_weight_decay else 0, l1, l2, nt)
 
 
+def adamax_step(param, grad, exp_avg, exp_inf, *, long step, double lr, double beta1=0.9,
+                double beta2=0.999, double eps=1e-8, double weight_decay=0.0, double l1=0.0):
+    """torch.optim.Adamax. g += wd p; m = m + (1 - b1)(g - m); u = max(b2 u, |g| + eps);
+    p -= lr / (1 - b1^t) * m / u."""
+    _nonneg(lr, "lr"); _nonneg(eps, "eps"); _nonneg(weight_decay, "weight_decay"); _nonneg(l1, "l1")
+    _unit(beta1, "beta1"); _unit(beta2, "beta2"); _step(step)
+    cdef list seen = []
+    cdef cnp.ndarray p, g, m, u
+    p, g, m, u = _moments(param, grad, exp_avg, exp_inf, seen)
+    cdef int dt = dtype_code(p, "param"), nt = get_threads()
+    cdef void *pp = cnp.PyArray_DATA(p)
+    cdef void *pg = cnp.PyArray_DATA(g)
+    cdef void *pm = cnp.PyArray_DATA(m)
+    cdef void *pu = cnp.PyArray_DATA(u)
+    cdef size_t n = cnp.PyArray_SIZE(p)
+    with nogil:
+        fnn_adamax_step(dt, pp, pg, pm, pu, n, step, lr, beta1, beta2, eps, weight_decay, l1, nt)
+
+
 def nadam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double mu_product,
                double beta1=0.9, double beta2=0.999, double eps=1e-8, double weight_decay=0.0,
                double momentum_decay=4e-3, bint decoupled_weight_decay=False, double l1=0.0,

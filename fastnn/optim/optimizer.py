@@ -555,6 +555,27 @@ class AdamW(Adam):
         return True
 
 
+class Adamax(Optimizer):
+    """Adamax (Kingma & Ba 2014, section 7): Adam with the infinity norm in place of the squared average.
+    m = b1 m + (1 - b1) g; u = max(b2 u, |g| + eps); w -= lr / (1 - b1^t) m / u. Default lr 2e-3
+    (PyTorch's); weight_decay is coupled (added to g)."""
+
+    _state_names = ("exp_avg", "exp_inf")
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, no_decay_bias=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay),
+                         no_decay_bias)
+
+    def _validate(self, g):
+        super()._validate(g)
+        _check_adam(g)
+
+    def _update(self, g, p, grad, st, step, cwd, dwd, l1, run):
+        b1, b2 = g["betas"]
+        ops.adamax_step(p, grad, st["exp_avg"], st["exp_inf"], step=step, lr=g["lr"], beta1=b1, beta2=b2,
+                        eps=g["eps"], weight_decay=cwd, l1=l1)
+
+
 class NAdam(Optimizer):
     """NAdam (Dozat 2016): Adam with Nesterov momentum and PyTorch's momentum schedule
     mu_t = b1 (1 - 0.5 * 0.96^(t momentum_decay))."""

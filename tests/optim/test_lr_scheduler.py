@@ -39,10 +39,40 @@ def seq(fs, ts, fo, to, n=40):
     lambda o, M: M.CosineAnnealingLR(o, T_max=12, eta_min=0.001),
     lambda o, M: M.LinearLR(o, start_factor=0.25, total_iters=8),
     lambda o, M: M.LambdaLR(o, lambda e: 1.0 / (1 + e)),
-], ids=["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "LambdaLR"])
+    lambda o, M: M.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2, eta_min=0.001),
+    lambda o, M: M.CosineAnnealingWarmRestarts(o, T_0=5),
+    lambda o, M: M.ConstantLR(o, factor=0.5, total_iters=4),
+    lambda o, M: M.MultiplicativeLR(o, lambda e: 0.95),
+    lambda o, M: M.PolynomialLR(o, total_iters=10, power=2.0),
+], ids=["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "LambdaLR", "SGDR-2-2", "SGDR-5",
+        "ConstantLR", "MultiplicativeLR", "PolynomialLR"])
 def test_schedules_match_torch(make):
     fo, to = pair()
     seq(make(fo, S), make(to, TS), fo, to)
+
+
+def test_warm_restarts_fractional_epochs_and_chained_match_torch():
+    fo, to = pair()
+    fs = S.CosineAnnealingWarmRestarts(fo, T_0=3, T_mult=2, eta_min=0.01)
+    ts = TS.CosineAnnealingWarmRestarts(to, T_0=3, T_mult=2, eta_min=0.01)
+    for epoch in range(12):
+        for i in range(4):
+            fs.step(epoch + i / 4)
+            ts.step(epoch + i / 4)
+            assert fs.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-12)
+    fo, to = pair()
+    fs = S.ChainedScheduler([S.ConstantLR(fo, factor=0.1, total_iters=2), S.ExponentialLR(fo, gamma=0.9)])
+    ts = TS.ChainedScheduler([TS.ConstantLR(to, factor=0.1, total_iters=2), TS.ExponentialLR(to, gamma=0.9)])
+    seq(fs, ts, fo, to, n=10)
+    with pytest.raises(ValueError, match="T_0"):
+        S.CosineAnnealingWarmRestarts(fo, T_0=0)
+    with pytest.raises(ValueError, match="T_mult"):
+        S.CosineAnnealingWarmRestarts(fo, T_0=2, T_mult=1.5)
+
+
+def test_every_scheduler_is_an_lr_scheduler():
+    for name in ("ReduceLROnPlateau", "CosineAnnealingWarmRestarts", "ChainedScheduler", "StepLR"):
+        assert issubclass(getattr(S, name), S.LRScheduler)
 
 
 def test_sequential_and_onecycle_match_torch():

@@ -22,6 +22,8 @@ CASES = [
     ("AdamW", dict(lr=1e-3, weight_decay=0.1, amsgrad=True)),
     ("NAdam", dict(lr=2e-3)),
     ("NAdam", dict(lr=2e-3, weight_decay=1e-2, decoupled_weight_decay=True)),
+    ("Adamax", dict(lr=2e-3)),
+    ("Adamax", dict(lr=2e-3, betas=(0.8, 0.99), weight_decay=1e-2)),
 ]
 
 
