@@ -496,6 +496,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         return _guard(lambda: _model_from(man, files, name), name)
     if kind == "object":
         return _guard(lambda: _decode(man["object"], files), name)
+    if kind == "graph":  # what fastnn.jit.save wrote
+        from . import jit
+        return _guard(lambda: jit._graph_from(man, files, name), name)
     if kind == "pickle":
         if weights_only is None or weights_only:
             raise ValueError(f"{name}: it holds a pickled {man.get('type', 'object')} (a whole model of a custom "
