@@ -35,6 +35,7 @@ from . import autograd, ops, reference, regularizers  # noqa: E402
 from ._random import Generator, default_generator  # noqa: E402
 from ._threads import get_num_threads, set_num_threads  # noqa: E402
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .tensor import write_out as _write_out  # noqa: E402
 from .tensor import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, Size,  # noqa: E402
                      Tensor, allclose, arange, as_tensor, asarray, bernoulli, cat, concat, concatenate, device,
                      einsum, empty, empty_like, equal, eye, from_numpy, full, full_like, get_default_dtype,
@@ -54,8 +55,9 @@ from . import jit, metrics  # noqa: E402
 def _function_form(name):
     meth = getattr(Tensor, name)
 
-    def f(input, *args, **kwargs):
-        return meth(input if isinstance(input, Tensor) else as_tensor(input), *args, **kwargs)
+    def f(input, *args, out=None, **kwargs):
+        r = meth(input if isinstance(input, Tensor) else as_tensor(input), *args, **kwargs)
+        return r if out is None else _write_out(out, r)
     f.__name__ = name
     f.__doc__ = f"fastnn.{name}(input, ...): the same as input.{name}(...)."
     return f
@@ -106,6 +108,14 @@ def __getattr__(name):  # PyTorch's names fastnn lacks: a NotImplementedError na
     from . import _missing
 
     return _missing.lookup(_missing.TORCH, "fastnn", name)
+
+
+def set_workspace_limit(nbytes):
+    """Bytes of reusable arrays each layer keeps between calls (default 64 MiB; the least recently used shapes
+    go first when a model meets many batch sizes). Returns the previous limit."""
+    from ._ext._chain import set_workspace_limit as _set
+
+    return _set(int(nbytes))
 
 
 def set_flush_denormal(mode):

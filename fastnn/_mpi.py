@@ -1,8 +1,10 @@
 """The MPI world fastnn's data-parallel pieces share (fastnn.distributed above, nn.SyncBatchNorm below):
 joining it, and a sum over ranks that every rank receives bitwise alike. Private: use fastnn.distributed."""
+import contextlib
 import os
 import sys
 import time
+import traceback
 
 BUCKET_ELEMENTS = 1 << 20  # gradients are reduced in buckets of 1M elements (4 MB in float32), in order
 
@@ -122,3 +124,38 @@ def abort(message, code=1):
     raise SystemExit(code)
 
 
+
+
+@contextlib.contextmanager
+def collective_region(active=True):
+    """Code every rank runs in step (fit's training): a failure on one rank -- an exception, even one the
+    caller would catch, or sys.exit() from a callback -- prints it and ends every rank, since the others
+    would wait in their next collective forever."""
+    if not active or _W.comm is None or _W.size < 2:
+        yield
+        return
+    try:
+        yield
+    except AgreedError:  # raised on every rank alike: no rank is left waiting
+        raise
+    except BaseException as e:  # noqa: B902  (SystemExit and KeyboardInterrupt too)
+        traceback.print_exc()
+        abort(f"{type(e).__name__}: {e}", code=e.code if isinstance(e, SystemExit) and isinstance(e.code, int)
+              else 1)
+
+
+class AgreedError(ValueError):
+    """An error every rank raises alike (from a check made together), so it may propagate normally."""
+
+
+def check_same(**facts):
+    """Refuse, on every rank alike, a call whose facts differ between ranks (a different model, other data):
+    they would otherwise meet in mismatched collectives (MPICH's raw errors, or a hang)."""
+    if _W.comm is None or _W.size < 2:
+        return
+    every = _W.comm.allgather(facts)
+    bad = [k for k in facts if any(f.get(k) != every[0].get(k) for f in every)]
+    if bad:
+        lines = "; ".join(f"{k}: " + ", ".join(f"rank {r} {f.get(k)!r}" for r, f in enumerate(every)) for k in bad)
+        raise AgreedError(f"distributed: the ranks disagree on {', '.join(bad)} ({lines}); every rank must run the "
+                         "same model on the same data")

@@ -143,11 +143,11 @@ class Node:
     where an input needs none), its per-call context, and its edges: for each input, the Node that
     produced it, the leaf tensor that accumulates its gradient, or None (no gradient needed)."""
 
-    __slots__ = ("fn", "ctx", "edges", "g", "hooks", "retained", "__weakref__")
+    __slots__ = ("fn", "ctx", "edges", "g", "hooks", "retained", "saved", "__weakref__")
 
     def __init__(self, fn, ctx, edges):
         self.fn, self.ctx, self.edges = fn, ctx, edges
-        self.g = self.hooks = self.retained = None
+        self.g = self.hooks = self.retained = self.saved = None
 
     def name(self):
         n = getattr(self.fn, "__name__", "Op").strip("_")
@@ -181,7 +181,11 @@ class _Handle:
 
 
 def edge(t):
-    """The edge to input tensor t: its producing node, t itself for a leaf that requires grad, else None."""
+    """The edge to input tensor t: its producing node, t itself for a leaf that requires grad, else None.
+    A view whose base changed in place since takes the base's current history first."""
+    if t._base is not None and t._vver != t._ver[0]:
+        from .tensor import refresh_view
+        refresh_view(t)
     n = t._node
     if n is not None:
         return n
@@ -253,6 +257,8 @@ def _run(roots, grads, retain_graph, capture=None):
             if capture is not None and id(n) in capture:
                 capture[id(n)].append(g)
             edges = n.edges
+            if n.saved is not None:
+                _check_saved(n)
             out = n.fn(n.ctx, g, edges)
             if not retain_graph:
                 n.fn, n.ctx = _freed, None
@@ -269,6 +275,11 @@ def _run(roots, grads, retain_graph, capture=None):
         raise
     finally:
         _mode.capture = prev_capture
+
+
+def _check_saved(node):
+    from .tensor import check_saved
+    check_saved(node)
 
 
 def _root_grad(t, grad):

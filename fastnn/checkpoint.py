@@ -24,6 +24,7 @@ import io
 import json
 import os
 import pickle
+import stat
 import tempfile
 import threading
 import zipfile
@@ -47,6 +48,10 @@ def _sha(a):
 
 class _Unencodable(Exception):
     pass
+
+
+class UnstorableState(TypeError):
+    """Something given to save() holds state a checkpoint cannot store (a function, say)."""
 
 
 # ---- the structure of saved objects, as JSON with arrays by reference ----
@@ -220,6 +225,9 @@ def _model_manifest(model, arrays, optimizer, scheduler, epoch, extra):
         "regularizers": {n: [p.regularizer.l1, p.regularizer.l2] for n, p in model.named_parameters()
                          if p.regularizer is not None},
         "epoch": epoch, "extra": None, "optimizer": None, "scheduler": None,
+        # where each random layer's stream stands (dropout masks), so training resumes exactly
+        "streams": {n: [m._base, m._calls] for n, m in model.named_modules() if hasattr(m, "_calls")},
+        "training": bool(model.training),
     }
     if extra is not None:
         manifest["extra"] = _encode(extra, arrays)
@@ -227,7 +235,12 @@ def _model_manifest(model, arrays, optimizer, scheduler, epoch, extra):
         sd = optimizer.state_dict()
         manifest["optimizer"] = {"class": type(optimizer).__name__, "state": _encode(sd, arrays)}
     if scheduler is not None:
-        manifest["scheduler"] = {"class": type(scheduler).__name__, "state": _encode(scheduler.state_dict(), arrays)}
+        try:
+            manifest["scheduler"] = {"class": type(scheduler).__name__,
+                                     "state": _encode(scheduler.state_dict(), arrays)}
+        except _Unencodable as e:
+            raise UnstorableState(f"scheduler=: the state of {type(scheduler).__name__} holds a {e}, which a "
+                                  "checkpoint cannot store (save without it and recreate the scheduler)") from None
     return manifest
 
 
@@ -285,11 +298,21 @@ def _pickled(obj, protocol):
 
 # ---- reading ----
 class Checkpoint:
-    """What a model checkpoint holds: model, optimizer_state, scheduler_state, epoch, extra, manifest."""
+    """What a model checkpoint holds: model, optimizer_state, scheduler_state, epoch, extra, manifest;
+    for a ``ModelCheckpoint`` file also ``seed`` and ``next_epoch``, what ``fit`` needs to resume exactly."""
 
     def __init__(self, model, optimizer_state, scheduler_state, epoch, extra, manifest):
         self.model, self.optimizer_state, self.scheduler_state = model, optimizer_state, scheduler_state
         self.epoch, self.extra, self.manifest = epoch, extra, manifest
+
+    @property
+    def seed(self):
+        return (self.extra or {}).get("seed") if isinstance(self.extra, dict) else None
+
+    @property
+    def next_epoch(self):
+        e = (self.extra or {}).get("next_epoch") if isinstance(self.extra, dict) else None
+        return e if e is not None else (self.epoch + 1 if self.epoch is not None else 0)
 
     def restore_optimizer(self, optimizer):
         if self.optimizer_state is None:
@@ -305,11 +328,23 @@ class Checkpoint:
 
 
 def _read_bytes(f):
+    """The file's bytes. A path must name a regular file (a FIFO, a device such as /dev/zero or a
+    directory is refused at once instead of blocking or reading without end)."""
     if hasattr(f, "read"):
         return f.read(), getattr(f, "name", "<file>")
     path = os.fspath(f)
-    with open(path, "rb") as fh:
-        return fh.read(), path
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{path}: not a regular file (a fastnn checkpoint is a file)")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(st.st_size + 1)
+        if len(data) != st.st_size:
+            raise ValueError(f"{path}: the file changed while it was read")
+        return data, path
+    finally:
+        os.close(fd)
 
 
 def _entries(raw, name):
@@ -405,6 +440,12 @@ def _model_from(man, files, name):
             mods[n].__dict__["_frozen"] = True
     for n, (l1, l2) in man.get("regularizers", {}).items():
         params[n].regularizer = regularizers.Regularizer(l1, l2)
+    for n, (base, calls) in man.get("streams", {}).items():
+        m = mods.get(n)
+        if m is not None and hasattr(m, "_calls"):
+            m._base, m._calls = int(base) & ((1 << 64) - 1), max(0, int(calls))
+    if "training" in man:  # the mode it was saved in (a model saved in eval mode loads in eval mode)
+        model.train(bool(man["training"]))
     return model
 
 

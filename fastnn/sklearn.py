@@ -152,6 +152,20 @@ class _NeuralNet(BaseEstimator):
         raise NotImplementedError
 
     def _fit(self, X, y, sample_weight, epochs, incremental, classes=None):
+        """Train; a call that fails (bad input, an error while training) leaves the estimator exactly as it
+        was: its attributes, and the fitted network and optimizer a warm start would have continued."""
+        saved = dict(self.__dict__)
+        if hasattr(self, "model_"):
+            import copy
+            saved.update(copy.deepcopy({k: saved[k] for k in ("model_", "optimizer_", "scheduler_") if k in saved}))
+        try:
+            return self._fit_once(X, y, sample_weight, epochs, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit_once(self, X, y, sample_weight, epochs, incremental, classes=None):
         hidden = self._check_params()
         first = not (incremental or self.warm_start) or not hasattr(self, "model_")
         X, t = self._prepare(X, y, reset=first, classes=classes)

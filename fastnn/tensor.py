@@ -84,35 +84,56 @@ class Size(tuple):
 
 
 class device:
-    """Only the CPU exists: device("cpu") (or "cpu:0"); anything else raises NotImplementedError."""
+    """A device description, as torch.device: "cpu", "cuda", "cuda:1", "mps", ... can be named (code such as
+    ``torch.device("cuda") if torch.cuda.is_available() else ...`` runs), but only the CPU holds tensors:
+    putting a tensor or a module anywhere else raises NotImplementedError."""
+
+    _TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "privateuseone")
 
     def __init__(self, type="cpu", index=None):
         if isinstance(type, device):
-            type = type.type
-        t = str(type).split(":")[0]
-        if t != "cpu":
-            raise NotImplementedError(f"device {type!r}: fastnn runs on the CPU only (use 'cpu')")
-        self.type, self.index = "cpu", None
+            type, index = type.type, type.index
+        elif isinstance(type, numbers.Integral) and not isinstance(type, _bbool):
+            type, index = "cuda", _bint(type)  # torch.device(0) is cuda:0
+        t = str(type)
+        if ":" in t:
+            t, _, i = t.partition(":")
+            if index is not None or not i.isdigit():
+                raise RuntimeError(f"Invalid device string: {type!r}")
+            index = _bint(i)
+        if t not in self._TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(self._TYPES)} device type at start of device string: {t}")
+        if index is not None and (isinstance(index, _bbool) or not isinstance(index, numbers.Integral) or index < 0):
+            raise RuntimeError(f"Device index must not be negative, got {index!r}")
+        self.type, self.index = t, (None if index is None else _bint(index))
 
     def __eq__(self, other):
-        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
-        return hash("cpu")
+        return hash((self.type, self.index))
 
     def __str__(self):
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __repr__(self):
-        return "device(type='cpu')"
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
 
 
 _CPU = device("cpu")
 
 
 def _check_device(d):
+    """Tensors live on the CPU only: any other device raises NotImplementedError (naming it)."""
     if d is not None:
-        device(d)
+        dev = d if isinstance(d, device) else device(d)
+        if dev.type != "cpu":
+            raise NotImplementedError(f"device {str(dev)!r}: fastnn runs on the CPU only (use 'cpu')")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -124,23 +145,173 @@ def _wrap(a):
         a = np.asarray(a)
     t = _new(Tensor)
     t._a, t._node, t.requires_grad, t._grad, t._hooks = a, None, False, None, None
+    t._ver = t._base = t._view = None
     return t
 
 
+def _init_slots(t):
+    t._ver = t._base = t._view = None
+    t._vver = 0
+
+
 def _out(y, fn, ctx, *inputs):
-    """The result tensor of an op: with a graph node when grad mode is on and an input requires grad."""
+    """The result tensor of an op: with a graph node when grad mode is on and an input requires grad.
+    The node remembers the version of every input its backward reads (and of the output, for backward
+    functions that read it), so an in-place change before backward is caught there."""
     if type(y) is not np.ndarray:
         y = np.asarray(y)
     t = _new(Tensor)
     t._a, t._grad, t._hooks = y, None, None
+    t._ver = t._base = t._view = None
     if _mode.enabled:
         for x in inputs:
             if x.requires_grad:
-                t._node = Node(fn, ctx, tuple([edge(i) for i in inputs]))
+                n = t._node = Node(fn, ctx, tuple([edge(i) for i in inputs]))
+                if fn not in _READS_NOTHING:
+                    sel = _READS_SOME.get(fn)
+                    saved = [_saved(i) for i in (inputs if sel is None else sel(inputs))]
+                    if fn in _READS_OUTPUT:
+                        saved.append(_saved(t))
+                    n.saved = saved
                 t.requires_grad = True
                 return t
     t._node, t.requires_grad = None, False
     return t
+
+
+# ---- version counters (PyTorch's): every in-place change to a tensor's memory bumps the counter its
+# views share; a graph node records the versions of what its backward reads, and backward refuses a
+# tensor changed since (instead of silently using the new values)
+
+def _counter(t):
+    v = t._ver
+    if v is None:
+        v = t._ver = [0]
+    return v
+
+
+def _saved(t):
+    v = _counter(t)
+    return (v, v[0], t)
+
+
+def _bump(t):
+    _counter(t)[0] += 1
+
+
+def check_saved(node):
+    """Raise PyTorch's error when a tensor this node's backward reads was changed in place since."""
+    for v, ver, t in node.saved:
+        if v[0] != ver:
+            raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
+                               f"inplace operation: [fastnn.Tensor {list(t._a.shape)} {t._a.dtype}], which is an "
+                               f"input of {node.name()}, is at version {v[0]}; expected version {ver} instead. "
+                               "Hint: clone() the tensor before changing it in place, or call backward() before "
+                               "the change (an optimizer step between a forward and its backward is one).")
+
+
+# ---- views: a tensor made by indexing, reshaping or transposing another shares its memory; an
+# in-place change through the view reaches the base (values and gradient history), as in PyTorch
+
+def _make_view(t, base, step):
+    """Mark t (fresh from an op on base) as a view of base's memory, reached by applying step."""
+    if not np.may_share_memory(t._a, base._a):
+        return t
+    root = base._base if base._base is not None else base
+    t._base, t._view = root, (base._view or ()) + (step,)
+    t._ver = _counter(root)
+    t._vver = t._ver[0]
+    return t
+
+
+def _apply_view(a, steps):
+    """The view of array a that steps describe (each: ("i", index), ("r", shape) or ("p", axes))."""
+    for kind, arg in steps:
+        if kind == "i":
+            a = a[arg]
+        elif kind == "r":
+            v = a.view()
+            v.shape = arg  # raises rather than copying: a view recipe never copies
+            a = v
+        else:
+            a = a.transpose(arg)
+    return a
+
+
+def _viewof_bwd(ctx, g, edges):
+    steps, shape, dtype = ctx
+    gb = np.zeros(shape, dtype)
+    np.add(_apply_view(gb, steps), g, out=_apply_view(gb, steps), casting="unsafe")
+    return (gb,)
+
+
+def _copyslices_bwd(ctx, g, edges):
+    """The base after an in-place change of its view region: the old base gets the gradient outside the
+    region, the new values the gradient inside it."""
+    steps, vshape, vdtype = ctx
+    gold = None
+    if edges[0] is not None:
+        gold = g.copy()
+        _apply_view(gold, steps)[...] = 0
+    gnew = None
+    if edges[1] is not None:
+        gnew = np.array(_apply_view(g, steps), dtype=vdtype if vdtype.kind == "f" else g.dtype).reshape(vshape)
+    return gold, gnew
+
+
+def refresh_view(t):
+    """A view whose base was changed in place since its gradient history was made: take it from the
+    base's current history (called by autograd.edge)."""
+    base = t._base
+    if not (_mode.enabled and base.requires_grad):
+        t._node, t.requires_grad, t._vver = None, False, t._ver[0]
+        return
+    t._node = Node(_viewof_bwd, (t._view, base._a.shape, base._a.dtype), (edge(base),))
+    t.requires_grad, t._vver = True, t._ver[0]
+
+
+def _overwrite(s, values, src=None):
+    """New values in place of s's (fill_, zero_, copy_, random fills) as a graph op: zero gradient for s's
+    old values, the gradient (summed over broadcasting) for src when it is a tensor."""
+    y = np.empty_like(s._a)
+    try:
+        y[...] = np.asarray(values).reshape(np.shape(values)) if np.ndim(values) else values
+    except ValueError:
+        raise RuntimeError(f"the source of shape {list(np.shape(values))} does not broadcast to "
+                           f"{list(s._a.shape)}") from None
+    if isinstance(src, Tensor):
+        return _out(y, _overwrite_bwd, (s._a.shape, src._a.shape, src._a.dtype), s, src)
+    return _out(y, _zero_grad_bwd, (s._a.shape,), s)
+
+
+def _overwrite_bwd(ctx, g, edges):
+    sshape, srcshape, srcdtype = ctx
+    gs = np.zeros(sshape, g.dtype) if edges[0] is not None else None
+    gsrc = _sum_to(g, np.empty(srcshape, srcdtype)) if len(edges) > 1 and edges[1] is not None else None
+    return gs, gsrc
+
+
+def apply_inplace(t, fn):
+    """torch's inplace=True: the result of fn(t) is written into t's own memory (its views see it), t takes
+    the result's gradient history, and t is returned."""
+    if t._tracked():
+        return t._become(fn)
+    r = fn(t)
+    if r is not t:
+        np.copyto(t._a, _arr(r), casting="unsafe")
+        _bump(t)
+    return t
+
+
+def _shadow(t):
+    """A copy of t's values that stands for t in the graph (an in-place op's input must not change
+    under its own backward)."""
+    if t._base is not None and t._vver != t._ver[0]:
+        refresh_view(t)
+    s = _new(Tensor)
+    s._a, s._node, s.requires_grad, s._grad, s._hooks = t._a.copy(), t._node, t.requires_grad, None, None
+    s._ver = s._base = s._view = None
+    return s
 
 
 def _arr(x):
@@ -211,6 +382,35 @@ def _promote(y, a, b):
         else:
             want = a.dtype if ka else b.dtype
     return y if y.dtype == want else y.astype(want)
+
+
+def _can_cast(src, dst):
+    """torch's rule for writing a result into out=: no float into an integer, no int into bool."""
+    k = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    return k[src.kind] <= k[dst.kind]
+
+
+def write_out(out, result):
+    """Store result in the caller's out= tensor (or tuple of tensors), as torch does: resized when its
+    shape differs, cast to its dtype (never float into int), without autograd."""
+    if isinstance(out, (tuple, list)):
+        rs = result if isinstance(result, tuple) else (result,)
+        if len(out) != len(rs):
+            raise TypeError(f"out: expected {len(rs)} tensors, got {len(out)}")
+        return type(result)(*[write_out(o, r) for o, r in zip(out, rs)]) if hasattr(result, "_fields") else \
+            tuple(write_out(o, r) for o, r in zip(out, rs))
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out: expected a fastnn Tensor, got {type(out).__name__}")
+    r = result._a if isinstance(result, Tensor) else np.asarray(result)
+    if _mode.enabled and (out.requires_grad or (isinstance(result, Tensor) and result.requires_grad)):
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, but one of "
+                           "the arguments requires grad.")
+    if not _can_cast(r.dtype, out._a.dtype):
+        raise RuntimeError(f"result type {r.dtype} can't be cast to the desired output type {out._a.dtype}")
+    if out._a.shape != r.shape:
+        out._a = np.empty(r.shape, out._a.dtype)
+    np.copyto(out._a, r, casting="unsafe")
+    return out
 
 
 def _np_kw(dim, keepdim, axis, keepdims, name="reduction"):
@@ -319,8 +519,28 @@ def _pow_bwd(ctx, g, edges):
 
 
 def _rpow_bwd(ctx, g, edges):
-    s, y = ctx  # y = s ** x
-    return (g * y * math.log(s) if s > 0 else g * 0,)
+    s, y = ctx  # y = s ** x (s a number or an array)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ls = np.where(np.asarray(s) > 0, np.log(np.where(np.asarray(s) > 0, s, 1)), 0.0)
+    return (_sum_to(g * y * ls, y).astype(y.dtype, copy=False),)
+
+
+def _zero_grad_bwd(ctx, g, edges):
+    """Piecewise-constant ops (floor, sign, round, div with a rounding mode): zero gradient, as torch."""
+    return tuple(None if e is None else np.zeros(shape, g.dtype) for e, shape in zip(edges, ctx))
+
+
+def _not_differentiable_bwd(ctx, g, edges):
+    raise RuntimeError(f"derivative for {ctx} is not implemented")
+
+
+def _remainder_bwd(ctx, g, edges):
+    a, b, rnd = ctx
+    ga = _sum_to(g, a) if edges[0] is not None else None
+    if len(edges) < 2 or edges[1] is None:
+        return (ga,)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ga, _sum_to(-g * rnd(a / b), b)
 
 
 def _neg_bwd(ctx, g, edges):
@@ -615,6 +835,49 @@ def _kernel_act_bwd(ctx, g, edges):
     return (b(np.ascontiguousarray(g, v.dtype), v, *args, out=_shared.get(b, v.shape, v.dtype)),)
 
 
+# What each backward function reads, for the version check (_out): by default the inputs' values;
+# these read none of them (shapes, masks or indices fixed at forward time) ...
+_READS_NOTHING = {_add_bwd, _sub_bwd, _rsub_bwd, _neg_bwd, _reshape_bwd, _permute_bwd, _transpose_bwd,
+                  _expand_bwd, _repeat_bwd, _flip_bwd, _roll_bwd, _getitem_bwd, _setitem_bwd, _cat_bwd, _stack_bwd,
+                  _where_bwd, _sum_bwd, _mean_bwd, _minmax_dim_bwd, _cumsum_bwd, _cast_bwd, _identity_bwd,
+                  _gather_bwd, _index_select_bwd, _masked_fill_bwd, _viewof_bwd, _copyslices_bwd}
+# ... these read some inputs: a product's gradient for one factor reads the others (x * 2 reads nothing
+# of x; a layer's weight gradient reads x, its input gradient the weight) ...
+
+
+def products(inputs):
+    """The inputs a product-like backward reads: each factor whose partner requires a gradient."""
+    a, b = inputs[0], inputs[1] if len(inputs) > 1 else None
+    out = []
+    if b is not None and b.requires_grad:
+        out.append(a)
+    if b is not None and a.requires_grad:
+        out.append(b)
+    return out
+
+
+def _division(inputs):
+    return products(inputs) + ([inputs[1]] if len(inputs) > 1 and not inputs[0].requires_grad else [])
+
+
+_READS_SOME = {_mul_bwd: products, _matmul_bwd: products, _div_bwd: _division}
+# ... and these read the op's output too
+_READS_OUTPUT = {_var_bwd, _minmax_all_bwd, _norm_bwd, _logsumexp_bwd, _cumprod_bwd, _softmax_bwd, _kernel_act_bwd,
+                 _pow_bwd}
+
+
+def reads(fn, inputs=True, output=False):
+    """Declare what backward function fn reads (ops defined in other modules register theirs): inputs
+    True (all), False (none) or a function of the input tensors giving the ones read."""
+    if inputs is False:
+        _READS_NOTHING.add(fn)
+    elif callable(inputs):
+        _READS_SOME[fn] = inputs
+    if output:
+        _READS_OUTPUT.add(fn)
+    return fn
+
+
 def _einsum_bwd(ctx, g, edges):
     ins, out_sub, arrays = ctx
     res = []
@@ -639,6 +902,7 @@ def _unary_factory(name, f, b):
         return (b(x, y, g),)
 
     bwd.__name__ = f"_{name}_bwd"
+    _READS_OUTPUT.add(bwd)
 
     def method(self):
         a = self._a
@@ -674,7 +938,7 @@ _UNARY = {
     "erf": (lambda x: _erf(x), lambda x, y, g: g * (2 / math.sqrt(math.pi)) * np.exp(-x * x)),
     "erfinv": (lambda x: _erfinv(x), lambda x, y, g: g * (math.sqrt(math.pi) / 2) * np.exp(y * y)),
 }
-_ZERO_GRAD = {"sign": np.sign, "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "frac": lambda x: x - np.trunc(x)}
+_ZERO_GRAD = {"sign": np.sign, "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc}
 
 
 def _erf(x):
@@ -722,7 +986,7 @@ class Tensor:
     ``Tensor(data)`` / ``Tensor(*sizes)`` follow torch.Tensor's legacy constructor (float32);
     prefer ``fastnn.tensor(data)``."""
 
-    __slots__ = ("_a", "_node", "requires_grad", "_grad", "_hooks", "__weakref__")
+    __slots__ = ("_a", "_node", "requires_grad", "_grad", "_hooks", "_ver", "_base", "_view", "_vver", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to the Tensor's reflected operator
     _dtype_default = None
 
@@ -734,6 +998,7 @@ class Tensor:
         else:
             a = np.zeros(_size_args(args), dt)
         self._a, self._node, self._grad, self._hooks = a, None, None, None
+        _init_slots(self)
         self.requires_grad = builtins.bool(requires_grad)
 
     # ---- identity, conversion ----
@@ -1012,7 +1277,9 @@ class Tensor:
         return _out(self._a.copy(), _identity_bwd, None, self)
 
     def detach(self):
-        return _wrap(self._a)
+        t = _wrap(self._a)
+        t._ver = _counter(self)  # shares memory and the version counter, as in PyTorch
+        return t
 
     def detach_(self):
         self._node, self.requires_grad = None, False
@@ -1124,35 +1391,76 @@ class Tensor:
 
     def div(self, other, rounding_mode=None):
         if rounding_mode is not None:
+            if rounding_mode not in ("floor", "trunc"):
+                raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                                 f"{rounding_mode!r}")
             f = np.floor_divide if rounding_mode == "floor" else lambda x, o: np.trunc(np.true_divide(x, o))
-            return _wrap(self._bin(other, f)[2])
-        a, b, y = self._bin(other, np.true_divide)
-        if y.dtype.kind != "f" or (a.dtype.kind != "f" and y.dtype == _F64 and not (isinstance(b, np.ndarray) and b.dtype == _F64)):
-            y = y.astype(_default_float[0])
+            a, b, y = self._bin(other, f)
+            if rounding_mode == "trunc" and a.dtype.kind in "iub" and _arr(b).dtype.kind in "iub":
+                y = y.astype(np.result_type(a, _arr(b)))
+            return _out(y, _zero_grad_bwd, (a.shape, np.shape(b)), *self._with(other))  # piecewise constant
+        a, b, y = self._true_div(other, False)
         if isinstance(other, Tensor):
             return _out(y, _div_bwd, (a, b), self, other)
         return _out(y, _div_bwd, (a, b), self)
 
     __truediv__ = divide = true_divide = div
 
-    def __rtruediv__(self, other):
-        a, b, y = self._bin(other, lambda x, o: np.true_divide(o, x))
+    def _true_div(self, other, reflected):
+        """a / b with torch's promotion: integers (and bools) divide in the default float dtype."""
+        a = self._a
+        b = other._a if isinstance(other, Tensor) else _weak(other)
+        if isinstance(b, (list, tuple)):
+            b = np.asarray(b)
+        bk = b.dtype.kind if isinstance(b, np.ndarray) else ("f" if isinstance(b, numbers.Real) and not
+                                                             isinstance(b, numbers.Integral) else "i")
+        if a.dtype.kind in "iub" and bk in "iub":  # int / int: the default float, computed in it
+            fd = _default_float[0]
+            a = a.astype(fd)
+            b = b.astype(fd) if isinstance(b, np.ndarray) else fd.type(b)
+        y = np.true_divide(b, a) if reflected else np.true_divide(a, b)
+        if type(y) is not np.ndarray:
+            y = np.asarray(y)
+        if y.dtype != self._a.dtype or y.dtype.kind != "f":
+            y = _promote(y, a, b if isinstance(b, np.ndarray) else None)
         if y.dtype.kind != "f":
             y = y.astype(_default_float[0])
+        return a, b, y
+
+    def _with(self, other):
+        return (self, other) if isinstance(other, Tensor) else (self,)
+
+    def __rtruediv__(self, other):
+        a, b, y = self._true_div(other, True)
         return _out(y, _rdiv_bwd, (b, a), self)
 
     def __floordiv__(self, other):
-        return _wrap(self._bin(other, np.floor_divide)[2])
+        a, b, y = self._bin(other, np.floor_divide)
+        return _out(y, _not_differentiable_bwd, "floor_divide", *self._with(other))
 
     floor_divide = __floordiv__
 
     def __rfloordiv__(self, other):
-        return _wrap(self._bin(other, lambda x, o: np.floor_divide(o, x))[2])
+        return _out(self._bin(other, lambda x, o: np.floor_divide(o, x))[2], _not_differentiable_bwd,
+                    "floor_divide", self)
 
     def __mod__(self, other):
-        return _wrap(self._bin(other, np.mod)[2])
+        """Python's (and torch.remainder's) modulus: the result has the divisor's sign. Gradient 1 for the
+        dividend, -floor(a / b) for the divisor."""
+        a, b, y = self._bin(other, np.mod)
+        return _out(y, _remainder_bwd, (a, b, np.floor), *self._with(other))
 
-    remainder = fmod = __mod__
+    remainder = __mod__
+
+    def __rmod__(self, other):
+        return _out(self._bin(other, lambda x, o: np.mod(o, x))[2], _not_differentiable_bwd,
+                    "remainder with a tensor divisor", self)
+
+    def fmod(self, other):
+        """C's fmod: the result has the dividend's sign (torch.fmod). Gradient 1 for the dividend,
+        -trunc(a / b) for the divisor."""
+        a, b, y = self._bin(other, np.fmod)
+        return _out(y, _remainder_bwd, (a, b, np.trunc), *self._with(other))
 
     def pow(self, exponent):
         a, b, y = self._bin(exponent, np.power)
@@ -1164,8 +1472,6 @@ class Tensor:
 
     def __rpow__(self, other):
         a, b, y = self._bin(other, lambda x, o: np.power(o, x))
-        if isinstance(b, np.ndarray):
-            return _wrap(y)
         return _out(y, _rpow_bwd, (b, y), self)
 
     def neg(self):
@@ -1227,19 +1533,39 @@ class Tensor:
             return True
         return False
 
-    def _become(self, r):
-        """In-place result r (graph recorded): this tensor now holds r's array and node."""
-        a = r._a
-        if a.dtype != self._a.dtype:
-            a = a.astype(self._a.dtype)
-        self._a, self._node, self.requires_grad = a, r._node, r.requires_grad
+    def _become(self, compute):
+        """An in-place op recorded in the graph: r = compute(stand-in for self) is written into this
+        tensor's own memory (its views see it), this tensor takes r's history, and when it is a view the
+        base's history gets the change too (PyTorch's CopySlices)."""
+        base = self._base
+        if base is not None and base._node is None and base.requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        r = compute(_shadow(self))
+        if r._a.shape != self._a.shape:
+            raise RuntimeError(f"output with shape {list(self._a.shape)} doesn't match the broadcast shape "
+                               f"{list(r._a.shape)}")
+        if base is not None:
+            old = edge(base)
+        np.copyto(self._a, r._a, casting="unsafe")
+        _bump(self)
+        n = self._node = r._node
+        self.requires_grad = r.requires_grad
+        if n is not None and n.saved:  # a backward that reads its output reads this tensor now (torch's rule)
+            n.saved = [(self._ver, self._ver[0], self) if t is r else e for e in n.saved for _, _, t in (e,)]
+        if base is not None:
+            self._vver = self._ver[0]
+            if r.requires_grad or base.requires_grad:
+                base._node = Node(_copyslices_bwd, (self._view, self._a.shape, self._a.dtype), (old, edge(r)))
+                base.requires_grad = True
         return self
 
     def _inplace(self, other, op, ufunc):
         if self._tracked(other):
-            return self._become(op(self, other))
+            return self._become(lambda s: op(s, other))
         b = other._a if isinstance(other, Tensor) else _weak(other)
         ufunc(self._a, b, out=self._a, casting="unsafe")
+        _bump(self)
         return self
 
     def add_(self, other, alpha=1):
@@ -1270,28 +1596,34 @@ class Tensor:
 
     def copy_(self, src, non_blocking=False):
         if self._tracked(src):
-            s = src if isinstance(src, Tensor) else _wrap(np.asarray(src))
-            return self._become(s.expand(self.shape).to(self.dtype).clone())
+            return self._become(lambda s: _overwrite(s, _arr(src), src))
         np.copyto(self._a, _arr(src), casting="unsafe")
+        _bump(self)
         return self
 
     def zero_(self):
         if self._tracked():
-            return self._become(_wrap(np.zeros_like(self._a)))
+            return self._become(lambda s: _overwrite(s, 0))
         self._a[...] = 0
+        _bump(self)
         return self
 
     def fill_(self, value):
         if self._tracked(value):
-            return self._become(_wrap(np.full_like(self._a, _arr(value))))
+            if isinstance(value, Tensor) and value._a.size != 1:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                                   f"{value._a.ndim} dimensions.")
+            return self._become(lambda s: _overwrite(s, _arr(value), value))
         self._a[...] = _arr(value)
+        _bump(self)
         return self
 
     def clamp_(self, min=None, max=None):
         if self._tracked():
-            return self._become(self.clamp(min, max))
+            return self._become(lambda s: s.clamp(min, max))
         np.clip(self._a, _arr(min) if min is not None else None, _arr(max) if max is not None else None,
                 out=self._a)
+        _bump(self)
         return self
 
     clip_ = clamp_
@@ -1304,8 +1636,9 @@ class Tensor:
 
     def _random_(self, values):
         if self._tracked():
-            return self._become(_wrap(values.astype(self._a.dtype, copy=False)))
+            return self._become(lambda s: _overwrite(s, values))
         self._a[...] = values
+        _bump(self)
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
@@ -1327,14 +1660,15 @@ class Tensor:
 
     def masked_fill_(self, mask, value):
         if self._tracked(value):
-            return self._become(self.masked_fill(mask, value))
+            return self._become(lambda s: s.masked_fill(mask, value))
         self._a[np.broadcast_to(_arr(mask), self._a.shape)] = _arr(value)
+        _bump(self)
         return self
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
         if self._tracked(src):
-            return self._become(self.scatter(dim, index, src, value=value))
-        idx = _arr(index)
+            return self._become(lambda s: s.scatter(dim, index, src, value=value))
+        idx = _scatter_index(index, self._a, dim)
         v = _arr(src if src is not None else value)
         if v.ndim:
             v = v[tuple(_bslice(0, s) for s in idx.shape)]
@@ -1342,6 +1676,7 @@ class Tensor:
             np.add.at(self._a, _along(idx, dim % self._a.ndim), np.broadcast_to(v, idx.shape))
         else:
             np.put_along_axis(self._a, idx, v, axis=dim)
+        _bump(self)
         return self
 
     def scatter_add_(self, dim, index, src):
@@ -1350,11 +1685,22 @@ class Tensor:
     def index_fill_(self, dim, index, value):
         sl = [_bslice(None)] * self._a.ndim
         sl[dim] = _arr(index)
+        if self._tracked(value):
+            idx = tuple(sl)
+            return self._become(lambda s: s._setitem_value(idx, value))
         self._a[tuple(sl)] = _arr(value)
+        _bump(self)
         return self
 
     def fill_diagonal_(self, value, wrap=False):
+        if self._tracked():
+            def fill(s):
+                mask = np.zeros(self._a.shape, np.bool_)
+                np.fill_diagonal(mask, True, wrap=wrap)
+                return s.masked_fill(_wrap(mask), value)
+            return self._become(fill)
         np.fill_diagonal(self._a, value, wrap=wrap)
+        _bump(self)
         return self
 
     # ---- comparisons and logic (no gradient) ----
@@ -1478,7 +1824,7 @@ class Tensor:
         return _softmax(self, dim, True, dtype)
 
     def round(self, decimals=0):
-        return _wrap(np.round(self._a, decimals))
+        return _out(np.round(self._a, decimals), _zero_grad_bwd, (self._a.shape,), self)
 
     def lerp(self, end, weight):
         return self + (end - self) * weight
@@ -1804,7 +2150,7 @@ class Tensor:
             y = a.reshape(shape)
         except ValueError:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {a.size}") from None
-        return _out(y, _reshape_bwd, a.shape, self)
+        return _make_view(_out(y, _reshape_bwd, a.shape, self), self, ("r", y.shape))
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -1848,14 +2194,16 @@ class Tensor:
                                f"the length of the desired ordering of dimensions i.e. input.dim() = {a.ndim} "
                                f"is not equal to len(dims) = {len(dims)}")
         dims = tuple(d % a.ndim for d in dims)
-        return _out(np.transpose(a, dims), _permute_bwd, dims, self)
+        return _make_view(_out(np.transpose(a, dims), _permute_bwd, dims, self), self, ("p", dims))
 
     def transpose(self, dim0, dim1):
         a = self._a
         if a.ndim == 0:
             return self
         d0, d1 = dim0 % a.ndim, dim1 % a.ndim
-        return _out(np.swapaxes(a, d0, d1), _transpose_bwd, (d0, d1), self)
+        perm = list(range(a.ndim))
+        perm[d0], perm[d1] = d1, d0
+        return _make_view(_out(np.swapaxes(a, d0, d1), _transpose_bwd, (d0, d1), self), self, ("p", tuple(perm)))
 
     swapaxes = swapdims = transpose
 
@@ -1966,24 +2314,33 @@ class Tensor:
         except IndexError as e:
             raise IndexError(str(e)) from None
         basic = _is_basic_index(i)
-        if not basic and isinstance(i, np.ndarray) and i.dtype == np.bool_:
+        if basic:  # a view of self's memory (with Ellipsis, a full integer index gives a 0-d view too)
+            vi = (i if isinstance(i, tuple) else (i,))
+            if Ellipsis not in vi:
+                vi = vi + (Ellipsis,)
+                y = a[vi]
+            return _make_view(_out(y, _getitem_bwd, (a, i, True), self), self, ("i", vi))
+        if isinstance(i, np.ndarray) and i.dtype == np.bool_:
             basic = True  # a mask picks each element once
         return _out(y, _getitem_bwd, (a, i, basic), self)
 
     def __setitem__(self, idx, value):
         i = _index(idx)
         if self._tracked(value):
-            v = value if isinstance(value, Tensor) else _wrap(np.asarray(value, self._a.dtype))
-            new = self._a.copy()
-            new[i] = v._a
-            basic = _is_basic_index(i) or (isinstance(i, np.ndarray) and i.dtype == np.bool_)
-            if isinstance(value, Tensor):
-                r = _out(new, _setitem_bwd, (i, v._a.shape, basic, v._a.dtype), self, value)
-            else:
-                r = _out(new, _setitem_bwd, (i, v._a.shape, basic, v._a.dtype), self)
-            self._become(r)
+            self._become(lambda s: s._setitem_value(i, value))
             return
         self._a[i] = _arr(value) if isinstance(value, Tensor) else value
+        _bump(self)
+
+    def _setitem_value(self, i, value):
+        """A new tensor: self with value written at index i (the graph op behind __setitem__)."""
+        v = value if isinstance(value, Tensor) else _wrap(np.asarray(value, self._a.dtype))
+        new = self._a.copy()
+        new[i] = v._a
+        basic = _is_basic_index(i) or (isinstance(i, np.ndarray) and i.dtype == np.bool_)
+        if isinstance(value, Tensor):
+            return _out(new, _setitem_bwd, (i, v._a.shape, basic, v._a.dtype), self, value)
+        return _out(new, _setitem_bwd, (i, v._a.shape, basic, v._a.dtype), self)
 
     def gather(self, dim, index):
         a = self._a
@@ -1995,7 +2352,7 @@ class Tensor:
     def scatter(self, dim, index, src=None, value=None, reduce=None):
         base = self.clone() if self.requires_grad else _wrap(self._a.copy())
         if isinstance(src, Tensor) and src.requires_grad or self.requires_grad:
-            idx = _arr(index)
+            idx = _scatter_index(index, self._a, dim)
             d = dim % self._a.ndim
             mask = np.zeros(self._a.shape, np.bool_)
             np.put_along_axis(mask, idx, True, axis=d)
@@ -2052,6 +2409,24 @@ def _scatter_src_bwd(ctx, g, edges):
     full = np.zeros(sshape, g.dtype)
     full[tuple(_bslice(0, q) for q in idx.shape)] = gs
     return (full,)
+
+
+def _scatter_index(index, a, dim):
+    """scatter's index as an int64 array of a's rank (a 0-d index into a 1-d tensor is one element, as in
+    torch), checked against a's bounds before anything is written."""
+    idx = _arr(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"scatter(): Expected dtype int64 for index, got {idx.dtype}")
+    if idx.ndim == 0 and a.ndim <= 1:
+        idx = idx.reshape(1)
+    if idx.ndim != a.ndim:
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as self tensor ({idx.ndim} vs "
+                           f"{a.ndim})")
+    d = dim % a.ndim if a.ndim else 0
+    if idx.size and (idx.min() < -a.shape[d] or idx.max() >= a.shape[d]):
+        bad = idx.max() if idx.max() >= a.shape[d] else idx.min()
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {a.shape[d]}")
+    return idx
 
 
 def _scatter_src(s, idx, d, shape):
@@ -2120,8 +2495,23 @@ def _softmax(x, dim, log, dtype=None):
 
 for _name, (_f, _b) in _UNARY.items():
     setattr(Tensor, _name, _unary_factory(_name, _f, _b))
+def _zero_grad_op(name, f):
+    def op(self):
+        return _out(np.asarray(f(self._a)), _zero_grad_bwd, (self._a.shape,), self)
+    op.__name__ = name
+    return op
+
+
 for _name, _f in _ZERO_GRAD.items():
-    setattr(Tensor, _name, (lambda f: lambda self: _wrap(f(self._a)))(_f))
+    setattr(Tensor, _name, _zero_grad_op(_name, _f))
+
+
+def _frac(self):
+    a = self._a
+    return _out(a - np.trunc(a), _identity_bwd, None, self)
+
+
+Tensor.frac = _frac
 Tensor.absolute = Tensor.abs
 Tensor.arcsin, Tensor.arccos, Tensor.arctan = Tensor.asin, Tensor.acos, Tensor.atan
 Tensor.__abs__ = Tensor.abs
@@ -2130,13 +2520,16 @@ Tensor.fix = Tensor.trunc
 
 def _inplace_unary(name):
     def f(self, *a, **k):
-        return self._become(getattr(self, name)(*a, **k)) if self._tracked() else self._become_plain(getattr(self, name)(*a, **k))
+        if self._tracked():
+            return self._become(lambda s: getattr(s, name)(*a, **k))
+        return self._become_plain(getattr(self, name)(*a, **k))
     f.__name__ = name + "_"
     return f
 
 
 def _become_plain(self, r):
     self._a[...] = r._a
+    _bump(self)
     return self
 
 
@@ -2404,6 +2797,8 @@ def _tensors(seq, name):
 
 
 def cat(tensors, dim=0, out=None):
+    if out is not None:
+        return write_out(out, cat(tensors, dim))
     ts = _tensors(tensors, "cat")
     ts = [t for t in ts if not (t._a.ndim == 1 and t._a.size == 0)] or ts[:1]
     d = dim % ts[0]._a.ndim
@@ -2420,6 +2815,8 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim=0, out=None):
+    if out is not None:
+        return write_out(out, stack(tensors, dim))
     ts = _tensors(tensors, "stack")
     shapes = {t._a.shape for t in ts}
     if len(shapes) > 1:
@@ -2499,3 +2896,11 @@ def seed():
 
 def initial_seed():
     return default_generator.initial_seed
+
+
+reads(_amax_bwd, inputs=False)
+reads(_zero_grad_bwd, inputs=False)
+reads(_overwrite_bwd, inputs=False)
+reads(_not_differentiable_bwd, inputs=False)
+reads(_scatter_src_bwd, inputs=False)
+reads(_rpow_bwd, output=True)

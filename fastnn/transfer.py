@@ -117,6 +117,7 @@ def take(source, count=None, *, upto=None, names=None, freeze=True):
     base = nn.Sequential(OrderedDict((n, copy.deepcopy(m)) for n, m in chosen))
     if freeze:
         base.freeze()
+    base._taken = True  # an independent copy: build() may use it as it is
     return base
 
 
@@ -174,7 +175,9 @@ def build(base, head, *, input_shape=None, adapter=None, freeze=True):
     Parameters
     ----------
     base : Module, str or path
-        Reused layers, from ``take()``, or a source ``take()`` accepts (then all its layers).
+        Reused layers, from ``take()`` (used as they are), or a source ``take()`` accepts: a model, a
+        checkpoint or a zoo name, of which an independent copy of all layers is taken (the caller's model
+        is never frozen nor shared).
     head : Module or callable
         The new top, or a callable given the number of features the base puts out (a Flatten is
         inserted when the base's output is not flat); a callable needs `input_shape`.
@@ -194,8 +197,8 @@ def build(base, head, *, input_shape=None, adapter=None, freeze=True):
     >>> model = transfer.build(transfer.take("digits-cnn-0to4", upto="flatten"),
     ...                        head=lambda n: nn.Linear(n, 5), input_shape=(1, 8, 8))
     """
-    if not isinstance(base, nn.Module) or isinstance(base, str):
-        base = take(base, freeze=freeze)
+    if not isinstance(base, nn.Module) or not getattr(base, "_taken", False):
+        base = take(base, freeze=freeze)  # the caller's model is copied, never frozen nor shared
     elif freeze:
         base.freeze()
     layers = OrderedDict()

@@ -165,12 +165,19 @@ def home():
     return os.path.join(base, "fastnn")
 
 
+def _plain(name):
+    """A name that stays one directory level inside the zoo (no separators, no dot files, no '..')."""
+    return (isinstance(name, str) and bool(name) and name == os.path.basename(name) and "/" not in name
+            and "\\" not in name and not name.startswith(".") and name != "registered.json" and "\0" not in name)
+
+
 def _user_index():
+    """The registry of user checkpoints; entries whose names could leave the zoo directory are ignored."""
     p = os.path.join(home(), "zoo", "registered.json")
     try:
         with open(p) as f:
             data = json.load(f)
-        return data if isinstance(data, dict) else {}
+        return {k: v for k, v in data.items() if _plain(k)} if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
 
@@ -190,6 +197,18 @@ def _entry_dir(name):
     if name in _ENTRIES:
         return os.path.join(home(), "zoo", f"{name}-v{_ENTRIES[name]['version']}")
     return os.path.join(home(), "zoo", "user", name)
+
+
+def _writable_dir(name):
+    """The entry's directory, created, refused when it (or a link inside the path) leads out of the zoo: a
+    symlinked entry must not make the zoo write elsewhere."""
+    d = _entry_dir(name)
+    os.makedirs(d, exist_ok=True)
+    root = os.path.realpath(os.path.join(home(), "zoo"))
+    real = os.path.realpath(d)
+    if os.path.commonpath([root, real]) != root or os.path.islink(d):
+        raise ValueError(f"zoo entry {name!r}: its directory {d} leads outside the zoo ({real}); remove the link")
+    return d
 
 
 def path(name):
@@ -302,8 +321,7 @@ def build(name, *, force=False, verbose=1):
     finally:
         default_generator.set_state(state)
     model.eval()
-    d = _entry_dir(name)
-    os.makedirs(d, exist_ok=True)
+    d = _writable_dir(name)
     save(model, os.path.join(d, MODEL_FILE), extra={"zoo": name, "version": e["version"]})
     man = {"name": name, "version": e["version"], "description": e["description"], "data": e["data"],
            "input": e["input"], "recipe": e["recipe"], "metrics": metrics, "architecture": repr(model),
@@ -346,7 +364,7 @@ def register(name, file, *, description="", metrics=None, overwrite=False):
     from .checkpoint import load as load_file
     from .nn import Module
 
-    if not isinstance(name, str) or not name or "/" in name or name.startswith(".") or name in ("registered.json",):
+    if not _plain(name):
         raise ValueError(f"name: expected a plain non-empty name, got {name!r}")
     if name in _ENTRIES:
         raise ValueError(f"name: {name!r} is a built-in entry")
@@ -355,8 +373,7 @@ def register(name, file, *, description="", metrics=None, overwrite=False):
     model = load_file(file)  # refuses anything that is not a valid checkpoint
     if not isinstance(model, Module):
         raise ValueError(f"file: {file!r} holds a {type(model).__name__}, not a model saved with fastnn.save(model)")
-    d = _entry_dir(name)
-    os.makedirs(d, exist_ok=True)
+    d = _writable_dir(name)
     fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
     os.close(fd)
     try:

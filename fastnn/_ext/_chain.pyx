@@ -37,8 +37,21 @@ SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SELU, GELU, GELU_TANH, SILU, SOFTPLUS = (
     FNN_SIGMOID, FNN_TANH, FNN_RELU, FNN_LEAKY_RELU, FNN_ELU, FNN_SELU, FNN_GELU, FNN_GELU_TANH, FNN_SILU,
     FNN_SOFTPLUS)
 
-cdef Py_ssize_t MAX_ENTRIES = 48  # (key, shape, dtype, thread) entries before a pool is reset
+cdef Py_ssize_t MAX_ENTRIES = 48  # (key, shape, dtype, thread) entries a pool keeps (least recently used go)
 cdef Py_ssize_t PER_ENTRY = 4     # arrays kept per entry (a module called several times per step)
+# bytes of arrays a pool keeps: a model called with many batch sizes must not grow without bound
+# (the least recently used entries go first); set_workspace_limit changes it
+cdef Py_ssize_t MAX_BYTES = 64 << 20
+
+
+def set_workspace_limit(Py_ssize_t nbytes):
+    """Bytes of reusable arrays each layer's workspace may keep (default 64 MiB); returns the old limit."""
+    global MAX_BYTES
+    if nbytes < 0:
+        raise ValueError(f"nbytes: expected >= 0, got {nbytes}")
+    old = MAX_BYTES
+    MAX_BYTES = nbytes
+    return old
 
 
 cdef class Workspace:
@@ -50,9 +63,13 @@ cdef class Workspace:
     threads never get the same free array; a steady training step then allocates no arrays."""
 
     cdef public dict entries
+    cdef public Py_ssize_t nbytes
+    cdef object last
 
     def __init__(self):
         self.entries = {}
+        self.nbytes = 0
+        self.last = None
 
     cpdef object get(self, key, shape, dtype):
         """An array of (shape, dtype) that nobody outside this pool holds."""
@@ -60,20 +77,40 @@ cdef class Workspace:
         cdef list lst = self.entries.get(k)
         cdef Py_ssize_t i
         if lst is None:
-            if len(self.entries) >= MAX_ENTRIES:
-                self.entries.clear()
             lst = []
             self.entries[k] = lst
+        elif self.last is not lst:  # most recently used last (a steady step hits the same keys in turn)
+            del self.entries[k]
+            self.entries[k] = lst
+        self.last = lst
         for i in range(len(lst)):
             if fnn_only_in_list(lst, i):
                 return lst[i]
         a = np.empty(shape, dtype)
-        if len(lst) < PER_ENTRY:
+        if len(lst) < PER_ENTRY and a.nbytes <= MAX_BYTES:
             lst.append(a)
+            self.nbytes += a.nbytes
+            if self.nbytes > MAX_BYTES or len(self.entries) > MAX_ENTRIES:
+                self._evict(lst)
         return a
+
+    cdef _evict(self, list keep):
+        """Drop the least recently used entries until the pool is within its limits."""
+        cdef list old
+        for kk in list(self.entries):
+            if self.nbytes <= MAX_BYTES and len(self.entries) <= MAX_ENTRIES:
+                break
+            old = self.entries[kk]
+            if old is keep:
+                continue
+            del self.entries[kk]
+            for x in old:
+                self.nbytes -= x.nbytes
 
     def clear(self):
         self.entries.clear()
+        self.nbytes = 0
+        self.last = None
 
 
 cdef inline bint _usable(object x, int typenum):

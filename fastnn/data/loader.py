@@ -38,7 +38,10 @@ class DataLoader:
         self.transform, self.prefetch = transform, int(prefetch)
         self.merge_single = bool(merge_single)
         self.min_last = 2 if merge_single else 1  # (fit under mpiexec raises it: 2 samples per rank)
-        self.seed = seed if seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
+        if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
+                                 or seed < 0):
+            raise ValueError(f"seed: expected None or an int >= 0, got {seed!r}")
+        self.seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % (1 << 63))
         self.epoch = 0
 
     def __len__(self):

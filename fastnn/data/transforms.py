@@ -319,6 +319,8 @@ class RandomResizedCrop(_Affine):
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):
         self.size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f"size: expected a positive int or (height, width), got {size!r}")
         self.scale, self.ratio = _range(scale, "scale"), _range(ratio, "ratio")
         if self.scale[0] <= 0 or self.ratio[0] <= 0:
             raise ValueError("scale, ratio: expected positive ranges")

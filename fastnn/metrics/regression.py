@@ -77,7 +77,7 @@ class MeanSquaredError(_ErrorSum):
 
 
 class MeanAbsoluteError(_ErrorSum):
-    """MAE = mean(|preds - target|)."""
+    """MAE = mean(abs(preds - target))."""
 
     @staticmethod
     def _err(p, t):
@@ -89,7 +89,7 @@ class MeanAbsoluteError(_ErrorSum):
 
 
 class MeanAbsolutePercentageError(Metric):
-    """MAPE = mean(|preds - target| / max(|target|, 1.17e-06)) (torchmetrics' epsilon)."""
+    """MAPE = mean(abs(preds - target) / max(abs(target), 1.17e-06)) (torchmetrics' epsilon)."""
 
     higher_is_better = False
 

@@ -1,14 +1,14 @@
 """Activation modules (PyTorch names and defaults). The course's ranking for deep nets:
 ELU > LeakyReLU variants > ReLU > tanh > sigmoid; LeakyReLU is the fastest at run time, RReLU helps
-against overfitting, PReLU suits large training sets. ``inplace=True`` is accepted everywhere and
-computes out of place (the result is the same; fastnn's workspaces already avoid the allocation)."""
+against overfitting, PReLU suits large training sets. ``inplace=True`` writes the result into the input
+tensor, as in PyTorch (on NumPy arrays, in the explicit chain, layers compute out of place)."""
 import numpy as np
 
 from .. import ops
 from .._random import default_generator, stream_seed
 from .._workspace import KIND_UNARY, unary_ops as U
 from ..autograd import _mode
-from ..tensor import Tensor
+from ..tensor import Tensor, apply_inplace
 from .module import Module, layer_call
 from .parameter import Parameter
 
@@ -41,6 +41,8 @@ class _Elementwise(Module):
         return self._op, (args[0] if args else 0.0), (args[1] if len(args) > 1 else 0.0)
 
     def forward(self, x):
+        if self.inplace and isinstance(x, Tensor):  # torch's inplace=True: the input tensor holds the result
+            return apply_inplace(x, lambda s: layer_call(self, s))
         return layer_call(self, x)
 
     def _fwd(self, x):
@@ -353,6 +355,8 @@ class _Random(Module):
         return stream_seed(self._base, self._calls)
 
     def forward(self, x):
+        if getattr(self, "inplace", False) and isinstance(x, Tensor):
+            return apply_inplace(x, lambda s: layer_call(self, s))
         return layer_call(self, x)
 
 

@@ -1,6 +1,8 @@
 """fastnn.nn.functional: torch.nn.functional's names on fastnn tensors, each a forward/backward pair
 over fastnn's kernels (floor 3) recorded on the autograd graph. Arrays are accepted wherever a tensor
 is (they become tensors that do not require grad)."""
+import functools
+import inspect
 import math
 import numbers
 
@@ -10,7 +12,8 @@ from .. import ops
 from .._random import default_generator, stream_seed
 from ..autograd import _mode
 from .._workspace import shared as _shared
-from ..tensor import Tensor, _arr, _out, _softmax, _wrap, as_tensor, kernel_act
+from ..tensor import (Tensor, _arr, _bump, _out, _softmax, _wrap, apply_inplace, as_tensor, kernel_act, products,
+                      reads)
 
 __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh",
@@ -39,6 +42,27 @@ def _act(x, f, b, args=(), from_output=False):
 
 
 # ---- activations ----
+def _inplace_capable(f):
+    """Honour inplace=True (positional or keyword) as torch does: the result is written into the input
+    tensor, which is returned (apply_inplace); the default path costs one check."""
+    params = list(inspect.signature(f).parameters)
+    pos = params.index("inplace")
+
+    @functools.wraps(f)
+    def g(*args, **kwargs):
+        inplace = kwargs.get("inplace", args[pos] if len(args) > pos else False)
+        if not inplace:
+            return f(*args, **kwargs)
+        kwargs.pop("inplace", None)
+        args = args[:pos] + (False,) + args[pos + 1:] if len(args) > pos else args
+        x = args[0] if args else kwargs.pop("input")
+        if not isinstance(x, Tensor):
+            return f(x, *args[1:], **kwargs)
+        return apply_inplace(x, lambda s: f(s, *args[1:], **kwargs))
+    return g
+
+
+@_inplace_capable
 def relu(input, inplace=False):
     return _act(input, ops.relu, ops.relu_backward)
 
@@ -47,18 +71,22 @@ def relu_(input):
     return input.relu_()
 
 
+@_inplace_capable
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     return _act(input, ops.leaky_relu, ops.leaky_relu_backward, (float(negative_slope),))
 
 
+@_inplace_capable
 def elu(input, alpha=1.0, inplace=False):
     return _act(input, ops.elu, ops.elu_backward, (float(alpha),))
 
 
+@_inplace_capable
 def selu(input, inplace=False):
     return _act(input, ops.selu, ops.selu_backward)
 
 
+@_inplace_capable
 def silu(input, inplace=False):
     return _act(input, ops.silu, ops.silu_backward)
 
@@ -89,11 +117,13 @@ def gelu(input, approximate="none"):
     return _act(input, _gelu_f, _gelu_b, (approximate,))
 
 
+@_inplace_capable
 def celu(input, alpha=1.0, inplace=False):
     x = _t(input)
     return relu(x) - relu(-alpha * (x / alpha).expm1()) if alpha != 1.0 else elu(x)
 
 
+@_inplace_capable
 def mish(input, inplace=False):
     x = _t(input)
     return x * softplus(x).tanh()
@@ -104,18 +134,22 @@ def softsign(input):
     return x / (1 + x.abs())
 
 
+@_inplace_capable
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return _t(input).clamp(min_val, max_val)
 
 
+@_inplace_capable
 def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0)
 
 
+@_inplace_capable
 def hardsigmoid(input, inplace=False):
     return (_t(input) / 6 + 0.5).clamp(0.0, 1.0)
 
 
+@_inplace_capable
 def hardswish(input, inplace=False):
     x = _t(input)
     return x * hardsigmoid(x)
@@ -130,6 +164,7 @@ def glu(input, dim=-1):
     return a * b.sigmoid()
 
 
+@_inplace_capable
 def threshold(input, threshold, value, inplace=False):
     x = _t(input)
     return x.masked_fill(x <= threshold, value)
@@ -149,6 +184,7 @@ def _prelu_bwd(ctx, g, edges):
     return gx, (gw if edges[1] is not None else None)
 
 
+@_inplace_capable
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     x = _t(input)
     a = _float_arr(x._a)
@@ -215,6 +251,7 @@ def einsum_bilinear(x1, x2, w):
     return einsum("bi,oij,bj->bo", x1, w, x2)
 
 
+@_inplace_capable
 def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout with a fresh counter-based mask (identity when not training or p = 0)."""
     if not 0.0 <= p <= 1.0:
@@ -233,6 +270,7 @@ def _dropout_bwd(ctx, g, edges):
     return (ops.dropout_backward(np.ascontiguousarray(g, dt), p, seed=seed),)
 
 
+@_inplace_capable
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     x = _t(input)
     if not training or p == 0:
@@ -333,10 +371,48 @@ def one_hot(tensor, num_classes=-1):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
+    """Rows of weight (num_embeddings, dim) picked by the integer input, output (*input.shape, dim), as
+    torch.nn.functional.embedding: the padding_idx row gets no gradient; max_norm renormalizes the rows
+    looked up, in weight itself, to at most that norm (norm_type); scale_grad_by_freq divides each row's
+    gradient by how often its index occurs in the batch. sparse gradients are not supported."""
     idx = _arr(input)
     w = _t(weight)
-    y = w.index_select(0, _wrap(idx.reshape(-1))).reshape(*idx.shape, w.shape[-1])
-    return y
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: expected integer indices (input), got dtype {idx.dtype}")
+    n = w.shape[0]
+    flat = idx.reshape(-1).astype(np.int64)
+    if flat.size and (flat.min() < 0 or flat.max() >= n):
+        bad = flat[(flat < 0) | (flat >= n)][0]
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
+    if sparse:
+        raise NotImplementedError("embedding(sparse=True): fastnn has no sparse gradients")
+    if padding_idx is not None:
+        padding_idx = int(padding_idx) + (n if padding_idx < 0 else 0)
+        if not 0 <= padding_idx < n:
+            raise ValueError(f"padding_idx: must be within num_embeddings ({n}), got {padding_idx}")
+    if max_norm is not None:  # torch renormalizes the looked-up rows of weight in place, outside the graph
+        rows = np.unique(flat)
+        a = w._a
+        norms = np.linalg.norm(a[rows].astype(np.float64), ord=norm_type, axis=1)
+        over = norms > max_norm
+        if over.any():
+            a[rows[over]] *= (max_norm / (norms[over] + 1e-7))[:, None].astype(a.dtype)
+            _bump(w)
+    return _out(np.take(w._a, flat, axis=0).reshape(*idx.shape, n and w.shape[-1]), _embedding_bwd,
+                (flat, w._a.shape, w._a.dtype, padding_idx, scale_grad_by_freq), w)
+
+
+def _embedding_bwd(ctx, g, edges):
+    flat, shape, dtype, padding_idx, by_freq = ctx
+    g2 = g.reshape(-1, shape[1]).astype(dtype, copy=False)
+    if by_freq:
+        counts = np.bincount(flat, minlength=shape[0])
+        g2 = g2 / counts[flat][:, None]
+    if padding_idx is not None:
+        g2 = np.where((flat == padding_idx)[:, None], 0, g2)
+    gw = np.zeros(shape, dtype)
+    np.add.at(gw, flat, g2)
+    return (gw,)
 
 
 # ---- padding and resizing ----
@@ -716,11 +792,13 @@ def _channel_dropout(input, p, training, min_nd):
     return x * _wrap(mask.reshape(a.shape[:2] + (1,) * (a.ndim - 2)))
 
 
+@_inplace_capable
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) with probability p (scaling the kept ones by 1 / (1 - p))."""
     return _channel_dropout(input, p, training, 3)
 
 
+@_inplace_capable
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole feature maps of (N, C, H, W) with probability p (scaling the kept ones by 1 / (1 - p))."""
     return _channel_dropout(input, p, training, 3)
@@ -806,3 +884,10 @@ def __getattr__(name):  # PyTorch's functional ops fastnn lacks: a NotImplemente
     from .. import _missing
 
     return _missing.lookup(_missing.FUNCTIONAL, "fastnn.nn.functional", name)
+
+
+# what the backward functions read, for the version check (fastnn.tensor._out)
+for _f in (_dropout_bwd, _pad_bwd, _interp_bwd, _pool_bwd, _embedding_bwd):
+    reads(_f, inputs=False)
+for _f in (_linear_bwd, _conv_bwd):  # (x, weight[, bias]): x for the weight's gradient, the weight for x's
+    reads(_f, inputs=lambda ins: products(ins[:2]))

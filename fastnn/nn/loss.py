@@ -107,6 +107,10 @@ def _class_targets(t, n, c, who, ignore_index=None, check_range=True):
         raise TypeError(f"{who}: expected integer class indices as target (dtype int64), got dtype {t.dtype}")
     if t.shape != (n,):
         raise ValueError(f"{who}: expected a target of shape ({n},), got {t.shape}")
+    if t.dtype != np.int64:  # other integer dtypes (uint8, int32, uint64, ...) as int64, values checked
+        if t.size and t.dtype.kind == "u" and t.max() > np.iinfo(np.int64).max:
+            raise ValueError(f"{who}: target class index {t.max()} is outside [0, {c})")
+        t = t.astype(np.int64)
     if not check_range:
         return t
     valid = t != ignore_index if ignore_index is not None else None
@@ -154,7 +158,7 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, output, target):
         if (type(output) is np.ndarray and output.ndim == 2 and output.dtype in _FLOATS
-                and type(target) is np.ndarray and target.ndim == 1 and target.dtype.kind in "iu"
+                and type(target) is np.ndarray and target.ndim == 1 and target.dtype == np.int64
                 and self._fused(output.shape[1])):
             # (N, C) logits and class indices, on arrays: fit's step, straight to the fused kernel
             g = self._buf("g", output.shape, output.dtype)

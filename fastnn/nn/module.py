@@ -22,8 +22,8 @@ import numpy as np
 
 from .._workspace import KIND_IDENTITY, Workspace, chain_backward, chain_forward
 from ..autograd import Node, _mode, deliver, edge
-from ..tensor import Tensor, _arr, _check_device, _dtype, _wrap
-from .parameter import Parameter, hooked, pack
+from ..tensor import Tensor, _arr, _check_device, _counter, _dtype, _saved, _wrap
+from .parameter import Parameter, generation, hooked, pack
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 _NOCTX = object()  # no array-mode forward yet (a None context is legitimate: Identity, eval Dropout)
@@ -78,7 +78,9 @@ def layer_call(m, x):
             e = edge(x)
             if e is not None or m.has_trainable():
                 t = _wrap(y)
-                t._node = Node(type(m)._node_fn, (m, ctx), (e,))
+                n = t._node = Node(type(m)._node_fn, (m, ctx), (e,))
+                # backward reads x for the weights' gradients, the weights for x's
+                n.saved = ([_saved(x)] if m.has_trainable() else []) + (m._saved_params() if e is not None else [])
                 t.requires_grad = True
                 return t
         return _wrap(y)
@@ -434,6 +436,20 @@ class Module:
     def _param_list(self):
         return [p for _, p in self._named_members("_parameters")]
 
+    def _saved_params(self):
+        """(version counter, version, parameter) of each distinct counter behind this module's parameters
+        (one per arena), for a graph node's version check; cached until parameters move."""
+        c = self.__dict__.get("_vsrc")
+        if c is None or c[0] != generation():
+            seen, srcs = set(), []
+            for p in self._param_list():
+                v = _counter(p)
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    srcs.append(p)
+            c = self.__dict__["_vsrc"] = (generation(), srcs)
+        return [_saved(p) for p in c[1]]
+
     def arena(self):
         """The ArenaRange holding this module's parameters (packing them into one if needed)."""
         return pack(self._param_list())
@@ -632,6 +648,14 @@ class Module:
                                  f"{tuple(src.shape)}, the shape in the current model is {tuple(dst.shape)}")
             if src.dtype.kind not in "fiub":
                 raise TypeError(f"load_state_dict: {k}: expected a numeric array, got dtype {src.dtype}")
+            if dst.dtype.kind in "iu" and src.size:  # counters (num_batches_tracked): whole, in range
+                lo = 0 if k.endswith("num_batches_tracked") else np.iinfo(dst.dtype).min
+                hi = np.iinfo(dst.dtype).max // 2
+                v = src.astype(np.float64) if src.dtype.kind == "f" else src
+                if (src.dtype.kind == "f" and not np.all(np.isfinite(v) & (v == np.floor(v)))) or v.min() < lo \
+                        or v.max() > hi:
+                    raise ValueError(f"load_state_dict: {k}: expected whole numbers in [{lo}, {hi}], got "
+                                     f"{src.reshape(-1)[:4].tolist()}")
             plan.append((dst, src))
         for dst, src in plan:
             np.copyto(dst, src, casting="unsafe")

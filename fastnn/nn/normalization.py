@@ -284,6 +284,15 @@ class LayerNorm(Module):
         else:
             self.weight = self.bias = None
 
+    @staticmethod
+    def _state_shapes(cfg):
+        """state_dict shapes from a config alone (checked before a checkpoint builds the layer)."""
+        ns = cfg["normalized_shape"]
+        ns = (int(ns),) if isinstance(ns, (int, np.integer)) else tuple(int(s) for s in ns)
+        if not cfg.get("elementwise_affine", True):
+            return {}
+        return {"weight": ns, **({"bias": ns} if cfg.get("bias", True) else {})}
+
     def forward(self, x):
         from . import functional as F
 

@@ -12,7 +12,7 @@ import copy
 import numpy as np
 
 from ..autograd import _Handle
-from ..tensor import Tensor, _arr, _sum_to, _wrap
+from ..tensor import Tensor, _arr, _init_slots, _sum_to, _wrap
 
 _generation = [0]  # bumped whenever a parameter moves to a new arena
 hooked = [0]       # parameters that ever had a gradient hook (layer backward then routes through them)
@@ -41,6 +41,7 @@ class Parameter(Tensor):
         if a.dtype not in (np.float32, np.float64):
             raise TypeError(f"data: expected a float32 or float64 tensor or array, got dtype {a.dtype}")
         self._a, self._node, self._grad, self._hooks = a, None, None, None
+        _init_slots(self)
         self.requires_grad = bool(requires_grad)
         self._g = np.zeros(a.shape, a.dtype)  # calloc: no page is touched until a gradient lands
         self._gt = None
@@ -132,6 +133,7 @@ class Arena:
         total = sum(p._a.size for p in params)
         self.data = np.empty(total, dtype)
         self.grad = np.zeros(total, dtype)
+        self.version = [0]  # every parameter's version counter: they are views of this memory
         self.slots = []
         off = 0
         for p in params:
@@ -142,6 +144,7 @@ class Arena:
             p._a = self.data[off:off + n].reshape(shape)
             p._g = self.grad[off:off + n].reshape(shape)
             p._arena, p._offset = self, off
+            p._ver = self.version
             self.slots.append((off, n))
             off += n
         _generation[0] += 1

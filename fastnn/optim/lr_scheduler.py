@@ -59,7 +59,53 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas", "_schedulers")}
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+        """Restore what state_dict() gave. Checked whole first (only this scheduler's own attributes, each
+        of the kind it holds, values the constructor would accept); a refused state changes nothing."""
+        self.__dict__.update(_checked_state(self, state_dict))
+
+    def _check(self, st):
+        """Hook: refuse settings the constructor refuses (st: the attributes after loading)."""
+
+
+def _same_kind(cur, new):
+    if cur is None or new is None:
+        return True
+    if isinstance(cur, bool) or isinstance(new, bool):
+        return isinstance(cur, bool) and isinstance(new, bool)
+    if isinstance(cur, (int, float)):
+        return isinstance(new, (int, float)) and math.isfinite(new) if isinstance(new, float) else \
+            isinstance(new, (int, float))
+    if isinstance(cur, str):
+        return isinstance(new, str)
+    if isinstance(cur, (list, tuple)):
+        return isinstance(new, (list, tuple)) and len(new) == len(cur) and all(
+            _same_kind(a, b) for a, b in zip(cur, new)) or (isinstance(new, (list, tuple)) and not cur)
+    if isinstance(cur, dict):
+        return isinstance(new, dict)
+    return type(cur) is type(new)
+
+
+def _checked_state(sched, state_dict):
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"state_dict: expected a dict, got {type(state_dict).__name__}")
+    cur = sched.state_dict()
+    unknown = sorted(set(state_dict) - set(cur))
+    if unknown:
+        raise ValueError(f"state_dict: unknown entries {unknown} for {type(sched).__name__}")
+    bad = [k for k, v in state_dict.items() if not _same_kind(cur[k], v)]
+    if bad:
+        raise ValueError(f"state_dict: entries {bad} of {type(sched).__name__} have the wrong kind of value "
+                         f"(expected like {[cur[k] for k in bad]})")
+    st = dict(sched.__dict__)
+    st.update(state_dict)
+    sched._check(st)
+    return state_dict
+
+
+def _positive(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name}: expected a positive number, got {v!r}")
+    return v
 
 
 class LambdaLR(LRScheduler):
@@ -80,10 +126,14 @@ class StepLR(LRScheduler):
     """Piecewise constant: multiply by gamma every step_size epochs."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size: expected a positive int, got {step_size!r}")
+        self._check({"step_size": step_size, "gamma": gamma})
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
+
+    def _check(self, st):
+        if isinstance(st["step_size"], bool) or not isinstance(st["step_size"], int) or st["step_size"] < 1:
+            raise ValueError(f"step_size: expected a positive int, got {st['step_size']!r}")
+        _positive("gamma", st["gamma"])
 
     def get_lr(self):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
@@ -99,10 +149,15 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         ms = list(milestones)
-        if ms != sorted(ms):
-            raise ValueError(f"milestones: expected an increasing list, got {ms}")
+        self._check({"milestones": ms, "gamma": gamma})
         self.milestones, self.gamma = ms, gamma
         super().__init__(optimizer, last_epoch)
+
+    def _check(self, st):
+        ms = list(st["milestones"])
+        if ms != sorted(ms) or any(isinstance(m, bool) or not isinstance(m, int) for m in ms):
+            raise ValueError(f"milestones: expected an increasing list of ints, got {ms}")
+        _positive("gamma", st["gamma"])
 
     def get_lr(self):
         k = self.milestones.count(self.last_epoch)
@@ -117,10 +172,12 @@ class ExponentialLR(LRScheduler):
     (a tenth every r steps) is ``ExponentialLR.from_decade(optimizer, r)`` (gamma = 10^(-1/r))."""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        if not gamma > 0:
-            raise ValueError(f"gamma: expected > 0, got {gamma!r}")
+        _positive("gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
+
+    def _check(self, st):
+        _positive("gamma", st["gamma"])
 
     @classmethod
     def from_decade(cls, optimizer, r, last_epoch=-1):
@@ -150,6 +207,9 @@ class ExponentialDecay(ExponentialLR):
 
 class CosineAnnealingLR(LRScheduler):
     """Cosine from initial_lr down to eta_min over T_max epochs (PyTorch's recursive form)."""
+
+    def _check(self, st):
+        _positive("T_max", st["T_max"])
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         if not T_max > 0:
@@ -249,7 +309,7 @@ class ConstantLR(LRScheduler):
 
 
 class MultiplicativeLR(LRScheduler):
-    """lr *= lr_lambda(epoch) at each step (one function, or one per group)."""
+    """``lr = lr * lr_lambda(epoch)`` at each step (one function, or one per group)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
@@ -310,7 +370,15 @@ class ChainedScheduler(LRScheduler):
 
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
-        subs = state_dict.pop("_schedulers")
+        subs = state_dict.pop("_schedulers", None)
+        if not isinstance(subs, list) or len(subs) != len(self._schedulers):
+            raise ValueError(f"state_dict: expected {len(self._schedulers)} sub-scheduler states")
+        mine = {k: v for k, v in self.state_dict().items() if k != "_schedulers"}
+        unknown = sorted(set(state_dict) - set(mine))
+        if unknown:
+            raise ValueError(f"state_dict: unknown entries {unknown} for {type(self).__name__}")
+        for s, sd in zip(self._schedulers, subs):
+            _checked_state(s, sd)
         self.__dict__.update(state_dict)
         for s, sd in zip(self._schedulers, subs):
             s.load_state_dict(sd)
@@ -377,7 +445,15 @@ class SequentialLR(LRScheduler):
 
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
-        subs = state_dict.pop("_schedulers")
+        subs = state_dict.pop("_schedulers", None)
+        if not isinstance(subs, list) or len(subs) != len(self._schedulers):
+            raise ValueError(f"state_dict: expected {len(self._schedulers)} sub-scheduler states")
+        mine = {k: v for k, v in self.state_dict().items() if k != "_schedulers"}
+        unknown = sorted(set(state_dict) - set(mine))
+        if unknown:
+            raise ValueError(f"state_dict: unknown entries {unknown} for {type(self).__name__}")
+        for s, sd in zip(self._schedulers, subs):
+            _checked_state(s, sd)
         self.__dict__.update(state_dict)
         for s, sd in zip(self._schedulers, subs):
             s.load_state_dict(sd)
@@ -544,4 +620,10 @@ class ReduceLROnPlateau(LRScheduler):
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+        self.__dict__.update(_checked_state(self, state_dict))
+
+    def _check(self, st):
+        if not st["factor"] < 1.0 or not st["factor"] >= 0:
+            raise ValueError(f"factor: expected a value in [0, 1), got {st['factor']!r}")
+        if st["mode"] not in ("min", "max") or st["threshold_mode"] not in ("rel", "abs"):
+            raise ValueError("mode / threshold_mode: expected 'min'/'max' and 'rel'/'abs'")

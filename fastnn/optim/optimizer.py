@@ -13,7 +13,7 @@ import numpy as np
 from .. import ops
 from ..nn.module import Module
 from ..nn.parameter import Parameter, generation, in_arena, pack
-from ..tensor import Tensor
+from ..tensor import Tensor, _bump
 
 _NO_DECAY_KINDS = ("bias", "norm")
 
@@ -70,6 +70,15 @@ class Optimizer:
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         for g in groups:
             self.add_param_group(g)
+
+    # ---- copies and pickles: state travels by parameter position (ids do not survive a copy) ----
+    def __getstate__(self):
+        return {"defaults": self.defaults, "no_decay_bias": self.no_decay_bias,
+                "groups": [dict(g) for g in self.param_groups], "state": self.state_dict()}
+
+    def __setstate__(self, st):
+        Optimizer.__init__(self, st["groups"], st["defaults"], st["no_decay_bias"])
+        self.load_state_dict(st["state"])
 
     # ---- groups ----
     def _validate(self, group):
@@ -277,6 +286,11 @@ class Optimizer:
             self._update(self.param_groups[gi], data, grad, state, step, cwd, dwd, l1, run)
             for p in run["params"]:
                 self._steps[id(p)] = step
+            if run["params"]:  # the parameters changed in place: graphs that read them must not backward
+                _bump(run["params"][0])
+                for p in run["params"][1:]:
+                    if p._ver is not run["params"][0]._ver:
+                        _bump(p)
         return loss
 
     def _update(self, group, p, g, state, step, cwd, dwd, l1, run):
@@ -557,7 +571,7 @@ class AdamW(Adam):
 
 class Adamax(Optimizer):
     """Adamax (Kingma & Ba 2014, section 7): Adam with the infinity norm in place of the squared average.
-    m = b1 m + (1 - b1) g; u = max(b2 u, |g| + eps); w -= lr / (1 - b1^t) m / u. Default lr 2e-3
+    m = b1 m + (1 - b1) g; u = max(b2 u, abs(g) + eps); w -= lr / (1 - b1^t) m / u. Default lr 2e-3
     (PyTorch's); weight_decay is coupled (added to g)."""
 
     _state_names = ("exp_avg", "exp_inf")

@@ -117,8 +117,16 @@ class ModelCheckpoint(Callback):
                 return
             self.best = v
         path = self.path.format(epoch=epoch, **{k: x for k, x in logs.items() if x is not None and k != "epoch"})
-        save(self.trainer.model, path, optimizer=self.trainer.optimizer, epoch=epoch,
-             extra={"logs": {k: x for k, x in logs.items() if isinstance(x, (int, float))}})
+        from ..checkpoint import UnstorableState
+
+        t = self.trainer
+        extra = {"logs": {k: x for k, x in logs.items() if isinstance(x, (int, float))},
+                 "seed": getattr(t, "seed", None), "next_epoch": epoch + 1}
+        try:
+            save(t.model, path, optimizer=t.optimizer, scheduler=getattr(t, "scheduler", None), epoch=epoch,
+                 extra=extra)
+        except UnstorableState:  # a scheduler whose state holds a function: the rest is still worth keeping
+            save(t.model, path, optimizer=t.optimizer, epoch=epoch, extra=extra)
 
 
 class TerminateOnNaN(Callback):

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .. import nn, optim, regularizers
+from .. import _mpi, nn, optim, regularizers
 from .._threads import ensure_single_pool, get_num_threads, set_num_threads
 from ..autograd import _mode, no_grad
 from ..data import DataLoader
@@ -474,7 +474,7 @@ class _DistStep(_Step):
 
 def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=None, validation_split=0.0,
         scheduler=None, callbacks=(), metrics=("accuracy",), transform=None, clip_grad_norm=None, verbose=1,
-        seed=None, shuffle=True, prefetch=None, terminate_on_nan=True, distributed=None):
+        seed=None, shuffle=True, prefetch=None, terminate_on_nan=True, distributed=None, initial_epoch=0):
     """Train `model` on (X, y) for `epochs` epochs, Keras-style; returns the History.
 
     Parameters
@@ -488,7 +488,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     optimizer : fastnn.optim.Optimizer or str
         An optimizer, or a name (``"adam"``, ``"sgd"``, ...) with its default settings.
     epochs : int
-        Passes over the data.
+        The epoch to train up to (passes over the data, counting those before initial_epoch).
     batch_size : int, default 32
         Samples per step. When the last batch of an epoch would hold a single sample and the model has
         batch norm, it is merged into the previous batch (said once with verbose).
@@ -528,6 +528,12 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
         before each update (and before clipping); losses, metrics and validation values are the whole
         batch's, so early stopping and LR-on-plateau decide alike everywhere; the progress bar and
         checkpoints are rank 0's. Batch-norm statistics stay per rank (use ``nn.SyncBatchNorm``).
+    initial_epoch : int, default 0
+        The epoch to resume at (Keras'): epochs initial_epoch .. epochs - 1 run, with the data order,
+        augmentation and dropout streams those epochs would have had. With the model, optimizer (and
+        scheduler) of a ``ModelCheckpoint`` file and its ``seed``, training resumes bit for bit as if it
+        had never stopped: ``ck = fastnn.load_checkpoint(path)``, then ``fit(ck.model, ...,
+        optimizer=ck.restore_optimizer(opt), seed=ck.seed, initial_epoch=ck.next_epoch)``.
 
     Returns
     -------
@@ -551,7 +557,25 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     ...                      validation_split=0.1, callbacks=[fastnn.training.EarlyStopping(patience=5)])
     >>> history["val_accuracy"][-1]
     """
+    from .. import distributed as dist
+
+    # under MPI, a failure on one rank anywhere in fit (a bad argument included) ends every rank: the
+    # others would wait for it in a collective forever
+    together = dist.world_size() > 1 and distributed is not False
+    with _mpi.collective_region(together):
+        return _fit(model, X, y, loss, optimizer, epochs, batch_size, validation_data, validation_split, scheduler,
+                    callbacks, metrics, transform, clip_grad_norm, verbose, seed, shuffle, prefetch, terminate_on_nan,
+                    distributed, initial_epoch)
+
+
+def _fit(model, X, y, loss, optimizer, epochs, batch_size, validation_data, validation_split, scheduler, callbacks,
+         metrics, transform, clip_grad_norm, verbose, seed, shuffle, prefetch, terminate_on_nan, distributed,
+         initial_epoch):
     epochs = _positive_int(epochs, "epochs")
+    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or \
+            not 0 <= initial_epoch <= epochs:
+        raise ValueError(f"initial_epoch: expected an int in [0, epochs={epochs}], got {initial_epoch!r}")
+    initial_epoch = int(initial_epoch)
     batch_size = _check_batch_size(batch_size)
     if not (0.0 <= validation_split < 1.0):
         raise ValueError(f"validation_split: expected a fraction in [0, 1), got {validation_split!r}")
@@ -589,6 +613,10 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
         optimizer = optimizer.optimizer  # fit averages the gradients itself (before clipping)
     distributed = bool(distributed) and dist.world_size() > 1
     if distributed:
+        _mpi.check_same(model=[(n, tuple(p.shape), str(p.dtype)) for n, p in model.named_parameters()],
+                        X=(tuple(X.shape), str(X.dtype)), y=None if y is None else (tuple(y.shape), str(y.dtype)),
+                        batch_size=batch_size, epochs=epochs,
+                        validation=None if Xv is None else tuple(Xv.shape))
         dist.broadcast_parameters(model)
         if seed is None:  # the same batches on every rank
             s0 = np.array([np.random.SeedSequence().entropy % (1 << 62)], np.float64)
@@ -612,6 +640,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     regularized = any(p.regularizer is not None for p in model.parameters())
     history = History()
     trainer = _Trainer(model, optimizer, epochs, history)
+    trainer.scheduler = scheduler
     trainer.X, trainer.y, trainer.loss_fn = X, y, loss_fn  # (for callbacks that look at the data: Diagnostics)
     if prefetch is None:
         prefetch = 2 if transform is not None else 0
@@ -623,6 +652,8 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
         print(f"fit: {X.shape[0]} samples leave a last batch of one; it is merged into the previous batch "
               "(batch norm needs two)", flush=True)
     trainer.n_batches = len(loader)
+    loader.epoch = initial_epoch  # the data order and augmentations of epoch e come from (seed, e)
+    trainer.seed = history.seed = loader.seed
     per_batch = bool(getattr(scheduler, "per_batch", False))
     plateau = isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau)
     step = (_DistStep if distributed else _Step)(model, loss_fn, optimizer, clip_grad_norm)
@@ -634,7 +665,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
                  and not (isinstance(cb, ProgressBar) and not cb.verbose)]
     prev = None
     with _Interrupt() as intr, _loader_core(prefetch):
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             model.train()
             snap = _snapshot(model), optimizer._snapshot()
             for cb in callbacks:
@@ -676,7 +707,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
                 msg = (f"fit: non-finite loss at epoch {epoch + 1}, batch {b + 1}: training stopped and the "
                        f"parameters and optimizer state of the start of {which} restored (lower the learning "
                        "rate, or clip gradients)")
-                warnings.warn(msg, RuntimeWarning, stacklevel=2)
+                warnings.warn(msg, RuntimeWarning, stacklevel=3)
                 if verbose:
                     print("\n" + msg, flush=True)
                 break

@@ -360,7 +360,7 @@ def _worker_loop(dataset, collate, index_q, result_q, wid, nw, seed, init_fn):
         if init_fn is not None:
             init_fn(wid)
     except BaseException:
-        result_q.put((-1, None, traceback.format_exc()))
+        result_q.put((None, -1, None, traceback.format_exc()))
         return
     while True:
         try:
@@ -369,20 +369,23 @@ def _worker_loop(dataset, collate, index_q, result_q, wid, nw, seed, init_fn):
             return
         if job is None:
             return
-        bi, indices = job
+        run, bi, indices = job
         try:
             data = collate([dataset[i] for i in indices])
-            result_q.put((bi, data, None))
+            result_q.put((run, bi, data, None))
         except BaseException:
-            result_q.put((bi, None, f"Caught {sys.exc_info()[0].__name__} in DataLoader worker process {wid}.\n"
-                                    + traceback.format_exc()))
+            result_q.put((run, bi, None, f"Caught {sys.exc_info()[0].__name__} in DataLoader worker process "
+                                         f"{wid}.\n" + traceback.format_exc()))
 
 
 class _WorkerPool:
-    """Worker processes that turn lists of indices into collated batches, delivered in order."""
+    """Worker processes that turn lists of indices into collated batches, delivered in order. Every job
+    carries its epoch's run number: results of an epoch left early (a break) are dropped when they
+    arrive during a later one (persistent_workers)."""
 
     def __init__(self, loader):
         self.loader = loader
+        self.run_id = 0
         nw = loader.num_workers
         ctx = loader.multiprocessing_context
         if ctx is None:
@@ -404,15 +407,19 @@ class _WorkerPool:
         ahead = max(1, self.loader.prefetch_factor) * nw
         sent, done, pending = 0, 0, {}
         timeout = self.loader.timeout if self.loader.timeout > 0 else None
+        self.run_id += 1
+        run = self.run_id
         while done < len(batches):
             while sent < len(batches) and sent - done < ahead:
-                self.index_qs[sent % nw].put((sent, batches[sent]))
+                self.index_qs[sent % nw].put((run, sent, batches[sent]))
                 sent += 1
             while done not in pending:
                 waited = 0.0
                 while True:
                     try:
-                        bi, data, err = self.result_q.get(timeout=1.0)
+                        rid, bi, data, err = self.result_q.get(timeout=1.0)
+                        if rid is not None and rid != run:
+                            continue  # a batch of an epoch that was left early
                         break
                     except _queue.Empty:
                         waited += 1.0

@@ -3,7 +3,7 @@ knows how to treat them (an image is resampled bilinearly and colour-jittered, a
 nearest sampling). They are fastnn Tensors; arithmetic on them gives plain tensors, as in torchvision."""
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _init_slots
 
 __all__ = ["TVTensor", "Image", "Mask", "wrap"]
 
@@ -17,6 +17,7 @@ class TVTensor(Tensor):
     def _from(cls, a):
         t = object.__new__(cls)
         t._a, t._node, t.requires_grad, t._grad, t._hooks = np.asarray(a), None, False, None, None
+        _init_slots(t)
         return t
 
     def __init__(self, *args, **kwargs):  # built by __new__

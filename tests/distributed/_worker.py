@@ -137,6 +137,48 @@ def case_die(dtype, bn=False):
     return params(model)
 
 
+def case_exit(dtype, bn=False):
+    """Rank 1 leaves through sys.exit() in a callback: every rank must end, none may hang."""
+    from fastnn.training import Callback
+
+    class Leave(Callback):
+        def on_epoch_end(self, epoch, logs):
+            if dist.rank() == 1:
+                sys.exit(4)
+
+    X, y = digits(200)
+    model = mlp(dtype)
+    fit(model, X, y, loss="cross_entropy", optimizer=optim.SGD(model, lr=0.1), epochs=3, batch_size=50,
+        verbose=0, callbacks=[Leave()])
+    return params(model)
+
+
+def case_caught(dtype, bn=False):
+    """Rank 1 catches its own fit error and goes on: the others must not wait for it forever."""
+    X, y = digits(200)
+    model = mlp(dtype)
+    try:
+        fit(model, X, y if dist.rank() == 0 else y * 0 + 99, loss="cross_entropy",  # bad labels on rank 1 only
+            optimizer=optim.SGD(model, lr=0.1), epochs=2, batch_size=50, verbose=0)
+    except Exception:
+        pass
+    dist.allreduce_(np.ones(3))
+    return params(model)
+
+
+def case_mismatch(dtype, bn=False):
+    """The ranks hold data of different sizes: a clear error on every rank, before any collective step."""
+    X, y = digits(200 if dist.rank() == 0 else 150)
+    model = mlp(dtype)
+    try:
+        fit(model, X, y, loss="cross_entropy", optimizer=optim.SGD(model, lr=0.1), epochs=1, batch_size=50,
+            verbose=0)
+    except ValueError as e:
+        print(f"rank {dist.rank()}: {e}", flush=True)
+        return {"refused": np.array([1])}
+    return {"refused": np.array([0])}
+
+
 def main():
     case, dtype, outdir = sys.argv[1], np.dtype(sys.argv[2]), sys.argv[3]
     bn = sys.argv[4] if len(sys.argv) > 4 else False

@@ -140,6 +140,23 @@ def test_a_failing_rank_ends_every_rank(tmp_path, case, code):
 
 
 @needs_mpi
+@pytest.mark.parametrize("case", ["exit", "caught"])
+def test_every_way_a_rank_leaves_fit_ends_the_job(tmp_path, case):
+    p = _run(case, "float32", tmp_path, 2, timeout=60)  # a hang would be a TimeoutExpired
+    assert p.returncode != 0 and "rank 1 of 2 failed" in p.stderr
+    assert not any(f.startswith(case) for f in os.listdir(tmp_path))
+
+
+@needs_mpi
+def test_ranks_with_different_data_are_refused_clearly(tmp_path):
+    p = _run("mismatch", "float32", tmp_path, 2, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "the ranks disagree on X" in p.stdout and "rank 0 ((200, 64)" in p.stdout
+    for r in range(2):
+        assert np.load(tmp_path / f"mismatch-rank{r}.npz")["refused"][0] == 1
+
+
+@needs_mpi
 def test_uncaught_exception_on_one_rank_aborts_the_others(tmp_path):
     script = tmp_path / "s.py"
     script.write_text("import numpy as np, fastnn.distributed as dist\n"

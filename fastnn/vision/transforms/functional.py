@@ -377,6 +377,11 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
 
 def crop(img, top, left, height, width):
     """The box (top, left, height, width); parts outside the image are zero."""
+    for name, v in (("top", top), ("left", left), ("height", height), ("width", width)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"crop: {name} must be an int, got {v!r}")
+    if height < 1 or width < 1:
+        raise ValueError(f"crop: height and width must be positive, got ({height}, {width})")
     im = Img(img)
     H, W = im.hw
     if 0 <= top and top + height <= H and 0 <= left and left + width <= W:
