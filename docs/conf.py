@@ -51,6 +51,7 @@ MODULES = [
     ("fastnn.vision.transforms.v2", "torchvision's v2 transforms (``ToImage``, ``ToDtype``, several inputs)"),
     ("fastnn.vision.transforms.v2.functional", "v2's own functions (``to_image``, ``to_dtype``)"),
     ("fastnn.vision.tv_tensors", "Typed image and mask tensors"),
+    ("fastnn.vision.utils", "make_grid and save_image"),
     ("fastnn.vision.datasets", "Image datasets"),
     ("fastnn.metrics", "torchmetrics' metrics (``import fastnn.metrics as torchmetrics``)"),
     ("fastnn.metrics.functional", "torchmetrics' functional forms"),

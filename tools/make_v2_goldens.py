@@ -21,8 +21,9 @@ def main():
     import torchvision
     import torchvision.transforms.v2 as T
     import torchvision.transforms.v2.functional as F
+    import torchvision.utils as U
 
-    lib = types.SimpleNamespace(torch=torch, T=T, F=F)
+    lib = types.SimpleNamespace(torch=torch, T=T, F=F, U=U)
     out = {name: C.run(lib, name) for name in C.CASES}
     out["__versions__"] = np.array([torch.__version__, torchvision.__version__])
     path = os.path.join(HERE, "..", "tests", "vision", "data", "v2_goldens.npz")

@@ -1,5 +1,6 @@
 """The cases compared between torchvision.transforms.v2 and fastnn.vision.transforms.v2: each case runs on
-either library (lib.F the v2 functional module, lib.T the v2 transforms, lib.torch the tensor library).
+either library (lib.F the v2 functional module, lib.T the v2 transforms, lib.U torchvision.utils, lib.torch the tensor
+library).
 tools/make_v2_goldens.py records torchvision's outputs in tests/vision/data/v2_goldens.npz; the tests
 run the same cases on fastnn and compare (exactly, or within the tolerance given)."""
 import numpy as np
@@ -72,6 +73,9 @@ CASES = {
     "grayscale_p1": (lambda L: L.T.RandomGrayscale(p=1.0)(_f32(L)), 1e-5),
     "resize_t": (lambda L: L.T.Resize(10)(_f32(L)), 1e-5),
     "center_crop_t": (lambda L: L.T.CenterCrop(8)(_u8(L)), 0),
+    "make_grid": (lambda L: L.U.make_grid(L.torch.tensor(np.stack([F32, F32 * 0.5, F32 ** 2, 1 - F32, F32])), nrow=2,
+                                          padding=1, normalize=True, pad_value=0.3), 1e-6),
+    "make_grid_grey": (lambda L: L.U.make_grid(L.torch.tensor(np.stack([F32[:1], F32[1:2], F32[2:]])), nrow=4), 0),
 }
 
 

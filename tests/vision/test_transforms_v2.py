@@ -17,7 +17,7 @@ from fastnn.vision import tv_tensors
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _v2_cases as C  # noqa: E402
 
-LIB = types.SimpleNamespace(torch=fastnn, T=T, F=F)
+LIB = types.SimpleNamespace(torch=fastnn, T=T, F=F, U=fastnn.vision.utils)
 GOLD = np.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "v2_goldens.npz"))
 
 
@@ -43,7 +43,8 @@ def test_matches_live_torchvision(name):
     torch = pytest.importorskip("torch")
     tv = pytest.importorskip("torchvision.transforms.v2")
     tvf = pytest.importorskip("torchvision.transforms.v2.functional")
-    _check(name, C.run(LIB, name), C.run(types.SimpleNamespace(torch=torch, T=tv, F=tvf), name))
+    tvu = pytest.importorskip("torchvision.utils")
+    _check(name, C.run(LIB, name), C.run(types.SimpleNamespace(torch=torch, T=tv, F=tvf, U=tvu), name))
 
 
 def test_textbook_pipeline_on_a_dataset_and_loader():
@@ -141,3 +142,12 @@ def test_bad_arguments_and_missing_names():
         T.RandAugment()
     with pytest.raises(NotImplementedError, match="NEAREST or BILINEAR"):
         T.Resize(4, interpolation=T.InterpolationMode.BICUBIC)
+
+
+def test_save_image_writes_the_grid(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    imgs = fastnn.tensor(np.stack([C.F32, 1 - C.F32]))
+    fastnn.vision.utils.save_image(imgs, tmp_path / "g.png", nrow=2, padding=1)
+    back = np.asarray(Image.open(tmp_path / "g.png"))
+    grid = fastnn.vision.utils.make_grid(imgs, nrow=2, padding=1).numpy()
+    np.testing.assert_array_equal(back, np.clip(np.moveaxis(grid, 0, -1) * 255 + 0.5, 0, 255).astype(np.uint8))
