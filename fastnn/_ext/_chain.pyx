@@ -64,12 +64,14 @@ cdef class Workspace:
 
     cdef public dict entries
     cdef public Py_ssize_t nbytes
-    cdef object last
+    cdef dict used          # key -> the clock at its last use (the least recently used go first)
+    cdef Py_ssize_t clock
 
     def __init__(self):
         self.entries = {}
+        self.used = {}
         self.nbytes = 0
-        self.last = None
+        self.clock = 0
 
     cpdef object get(self, key, shape, dtype):
         """An array of (shape, dtype) that nobody outside this pool holds."""
@@ -79,10 +81,9 @@ cdef class Workspace:
         if lst is None:
             lst = []
             self.entries[k] = lst
-        elif self.last is not lst:  # most recently used last (a steady step hits the same keys in turn)
-            del self.entries[k]
-            self.entries[k] = lst
-        self.last = lst
+        # a use stamp, not a re-insertion: a steady step must not grow (and reallocate) the dicts
+        self.clock += 1
+        self.used[k] = self.clock
         for i in range(len(lst)):
             if fnn_only_in_list(lst, i):
                 return lst[i]
@@ -91,26 +92,21 @@ cdef class Workspace:
             lst.append(a)
             self.nbytes += a.nbytes
             if self.nbytes > MAX_BYTES or len(self.entries) > MAX_ENTRIES:
-                self._evict(lst)
+                self._evict(k)
         return a
 
-    cdef _evict(self, list keep):
+    cdef _evict(self, keep):
         """Drop the least recently used entries until the pool is within its limits."""
-        cdef list old
-        for kk in list(self.entries):
-            if self.nbytes <= MAX_BYTES and len(self.entries) <= MAX_ENTRIES:
-                break
-            old = self.entries[kk]
-            if old is keep:
-                continue
-            del self.entries[kk]
-            for x in old:
+        while (self.nbytes > MAX_BYTES or len(self.entries) > MAX_ENTRIES) and len(self.entries) > 1:
+            oldest = min((kk for kk in self.entries if kk != keep), key=self.used.__getitem__)
+            for x in self.entries.pop(oldest):
                 self.nbytes -= x.nbytes
+            del self.used[oldest]
 
     def clear(self):
         self.entries.clear()
+        self.used.clear()
         self.nbytes = 0
-        self.last = None
 
 
 cdef inline bint _usable(object x, int typenum):
