@@ -25,6 +25,7 @@ FAMILIES = {
     "_optim": ["optim"],
     "_reduce": ["reduce"],
     "_blas": ["gemm", "reduce", "norm"],
+    "_scipy_blas": [],
     "_augment": ["augment"],
     "_conv": ["conv", "gemm", "norm"],
     "_pool": ["pool"],

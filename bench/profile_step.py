@@ -26,7 +26,6 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fastnn  # noqa: E402
 from fastnn import nn, ops  # noqa: E402
-from fastnn.autograd import _mode  # noqa: E402
 from fastnn.training.loop import _chain_writes_each_once  # noqa: E402
 from fastnn.benchmark import machine_info, time_side_by_side, write_json  # noqa: E402
 from train import WORKLOADS, build, digits, make_opt, synthetic  # noqa: E402
@@ -105,9 +104,7 @@ def raw_steps(model, lf, opt, X, y, batch, steps, clocked=None):
         out = model(xb)
         loss(out, yb)
         if assign:
-            _mode.assign = True
-            model.backward(loss_bwd(), need_input_grad=False)
-            _mode.assign = False
+            model.backward(loss_bwd(), need_input_grad=False, accumulate=False)
         else:
             zero()
             model.backward(loss_bwd(), need_input_grad=False)

@@ -13,10 +13,6 @@ class _World:
     comm = None
     rank, size, local_rank, local_size = 0, 1, 0, 1
     initialized = False
-    # The weight this rank's gradients get when the ranks' gradients are combined (fit: its share of the
-    # global batch); None: 1 / size, the plain average of DistributedOptimizer. SyncBatchNorm's backward
-    # needs it to weight the cross-rank terms the same way.
-    grad_share = None
     symmetric_allreduce = False  # the MPI's allreduce gives every rank bitwise the same sum (MPICH)
 
 

@@ -1,8 +1,10 @@
 """Thread control: one count for fastnn's OpenMP kernels and the BLAS under its matrix products.
 
-The count is passed explicitly to every kernel (never a global omp_set_num_threads); BLAS is limited
-to the same count through threadpoolctl, so the two pools never oversubscribe the cores. Default: the
-cores this process may run on (sched_getaffinity), or OMP_NUM_THREADS when set.
+The count is passed explicitly to every kernel (never a global omp_set_num_threads). Products run on
+fastnn's own kernels unless scipy's BLAS is selected (fastnn._ext._blas.set_backend("blas")); only then
+is that BLAS pinned to one thread through threadpoolctl (products split over fastnn's team), so the two
+pools never oversubscribe the cores -- and neither SciPy nor threadpoolctl is imported before. Default
+count: the cores this process may run on (sched_getaffinity), or OMP_NUM_THREADS when set.
 """
 import os
 
@@ -34,11 +36,14 @@ def _scipy_blas(controller):
 
 def _limit_blas(n):
     """One pool: pin scipy's BLAS to 1 thread and split products over fastnn's OpenMP team; when
-    scipy's BLAS cannot be identified, let BLAS thread itself (n threads) instead."""
+    scipy's BLAS cannot be identified, let BLAS thread itself (n threads) instead. Nothing to do while
+    products run on fastnn's own kernels."""
     global _controller
-    from threadpoolctl import ThreadpoolController
-
     from ._ext import _blas
+
+    if _blas.get_backend() != "blas":
+        return
+    from threadpoolctl import ThreadpoolController
 
     if _controller is None:
         _controller = ThreadpoolController()
@@ -124,4 +129,3 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _runtime.set_kernel_threads(default_num_threads())
-_limit_blas(default_num_threads())

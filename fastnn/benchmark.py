@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from . import __version__, ops
+from . import ops
+from ._version import __version__
 from . import reference as R
 from ._ext import _runtime
 from ._threads import default_num_threads, ensure_single_pool, set_num_threads

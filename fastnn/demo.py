@@ -9,7 +9,9 @@ import time
 
 import numpy as np
 
-from . import data, evaluate, fit, manual_seed, nn, optim, training
+from . import data, nn, optim, training
+from .tensor import manual_seed
+from .training import evaluate, fit
 
 
 def load_digits_split(seed=0, test_fraction=0.2):

@@ -23,10 +23,14 @@ torch.jit.trace does.
 import functools
 import inspect
 import numbers
+import sys
 
 import numpy as np
 
-from . import checkpoint
+from . import _archive
+from ._version import __version__
+from ._random import default_generator
+from .autograd import no_grad
 from .nn import functional as _functional
 from .nn.module import Module
 from .nn.parameter import Parameter
@@ -45,11 +49,12 @@ class TracingError(RuntimeError):
 
 @functools.lru_cache(maxsize=1)
 def _fastnn_functions():
-    """{qualified name: (module, attribute)} of every public fastnn function a graph may call."""
-    import fastnn
-
+    """{qualified name: (module, attribute)} of every public fastnn function a graph may call: the
+    top-level names (as the package face shows them to a forward that calls ``torch.cat``; the face is
+    already loaded, being this module's parent package) and nn.functional's."""
+    face = sys.modules[__name__.partition(".")[0]]
     out = {}
-    for mod, prefix in ((fastnn, "fastnn."), (_functional, "fastnn.nn.functional.")):
+    for mod, prefix in ((face, "fastnn."), (_functional, "fastnn.nn.functional.")):
         for k in dir(mod):
             f = getattr(mod, k, None)
             if k.startswith("_") or isinstance(f, type) or not callable(f):
@@ -248,8 +253,6 @@ class _Recorder:
 
     # ---- the redirections ----
     def run(self):
-        import fastnn
-
         params = _signature(self.root)
         proxies = []
         for name, has_default, default in params:
@@ -295,7 +298,7 @@ class _Recorder:
             saved.append((Tensor, name, orig))
             setattr(Tensor, name, _defer(orig))
         try:
-            with fastnn.no_grad():
+            with no_grad():
                 out = call(self.root, *proxies)
         finally:
             for obj, k, orig in reversed(saved):
@@ -331,7 +334,7 @@ def _signature(model):
 
 def _leaf(m):
     """A module recorded as one call: a fastnn layer (or container of them) that saves its architecture."""
-    return type(m).__module__.startswith("fastnn.") and checkpoint._serializable(m)
+    return type(m).__module__.startswith("fastnn.") and _archive._serializable(m)
 
 
 def _custom_forward(m):
@@ -549,14 +552,12 @@ def _flat_tensors(v):
 
 
 def _check_same(model, gm, args, kwargs=None, tol=1e-5):
-    import fastnn
-
     kwargs = kwargs or {}
-    state = fastnn.default_generator.get_state()
-    with fastnn.no_grad():
-        fastnn.default_generator.set_state(state)
+    state = default_generator.get_state()
+    with no_grad():
+        default_generator.set_state(state)
         want = model(*args, **kwargs)
-        fastnn.default_generator.set_state(state)
+        default_generator.set_state(state)
         got = gm(*args, **kwargs)
     a, b = _flat_tensors(want), _flat_tensors(got)
     if len(a) != len(b) or any(x.shape != y.shape or not np.allclose(x, y, rtol=tol, atol=tol, equal_nan=True)
@@ -615,18 +616,18 @@ def save(m, f, _extra_files=None):
     for n in m._graph.nodes:
         if n["op"] == "module":
             sub = m._root.get_submodule(n["target"])
-            modules[n["target"]] = checkpoint._architecture(sub)
+            modules[n["target"]] = _archive._architecture(sub)
     for name, t in m._root.state_dict().items():
         arrays[f"state/{name}"] = np.array(t._a, order="C")
     for i, c in enumerate(m._consts):
         arrays[f"const/{i}"] = np.array(c, order="C")
     states = sorted({n["target"] for n in m._graph.nodes if n["op"] == "state"})
-    manifest = {"format": checkpoint.FORMAT, "format_version": checkpoint.FORMAT_VERSION,
-                "fastnn_version": checkpoint.__version__, "kind": "graph", "original_name": m.original_name,
+    manifest = {"format": _archive.FORMAT, "format_version": _archive.FORMAT_VERSION,
+                "fastnn_version": __version__, "kind": "graph", "original_name": m.original_name,
                 "training": m.training, "graph": {"inputs": m._graph.inputs, "nodes": m._graph.nodes},
                 "modules": modules, "states": states, "n_consts": len(m._consts),
                 "frozen": [n for n, p in m._root.named_parameters() if not p.requires_grad]}
-    return checkpoint._write(f, arrays, manifest)
+    return _archive._write(f, arrays, manifest)
 
 
 def _graph_from(man, files, name):
@@ -641,13 +642,13 @@ def _graph_from(man, files, name):
     mods = man.get("modules", {})
     for path in sorted(mods, key=lambda p: p.count(".")):
         arch = mods[path]
-        expected = checkpoint._expected_state(arch, path + "." if path else "")
+        expected = _archive._expected_state(arch, path + "." if path else "")
         for k, shape in expected.items():
             if k not in state or tuple(state[k].shape) != shape:
                 raise ValueError(f"{name}: layer {path!r} needs {k} of shape {shape} (altered file)")
         if not path:
             raise ValueError(f"{name}: a graph's module paths must be named")
-        _place(root, path, checkpoint._build(arch))
+        _place(root, path, _archive._build(arch))
     for key in man.get("states", []):
         *path, last = key.split(".")
         holder = root
@@ -685,13 +686,13 @@ def _place(root, path, module):
 def load(f, map_location=None, _extra_files=None):
     """Read a module written by jit.save (or a fastnn model checkpoint) from the file alone; nothing in the
     file is executed. A damaged, altered or foreign file raises ValueError."""
-    raw, name = checkpoint._read_bytes(f)
-    man, files = checkpoint._guard(lambda: checkpoint._verify(raw, name), name)
+    raw, name = _archive._read_bytes(f)
+    man, files = _archive._guard(lambda: _archive._verify(raw, name), name)
     kind = man.get("kind", "model")
     if kind == "graph":
-        return checkpoint._guard(lambda: _graph_from(man, files, name), name)
+        return _archive._guard(lambda: _graph_from(man, files, name), name)
     if kind == "model":
-        return checkpoint._guard(lambda: checkpoint._model_from(man, files, name), name)
+        return _archive._guard(lambda: _archive._model_from(man, files, name), name)
     raise ValueError(f"{name}: it holds {'a pickled object' if kind == 'pickle' else 'data'}, not a module "
                      "(jit.load reads what jit.save or fastnn.save(model) wrote)")
 

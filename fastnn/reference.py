@@ -5,7 +5,6 @@ way a user would write each op, computing in the input's dtype. Random ops repro
 counter-based generator (Philox4x32-10) exactly, so dropout masks and RReLU slopes match bit for bit.
 """
 import numpy as np
-from scipy.special import erfc
 
 _RED = ("none", "mean", "sum")
 
@@ -105,6 +104,8 @@ def selu_backward(grad_out, x, *, out=None):
 
 
 def _phi(x):
+    from scipy.special import erfc  # (SciPy only when a GELU twin runs)
+
     return (0.5 * erfc(-x.astype(np.float64) / np.sqrt(2.0))).astype(x.dtype)
 
 

@@ -19,11 +19,11 @@ import warnings
 import numpy as np
 
 from . import _missing
-from . import autograd as _ag
+from . import _autograd as _ag
 from . import ops
 from ._random import default_generator, numpy_rng
 from ._workspace import shared as _shared
-from .autograd import Node, _mode, edge
+from ._autograd import Node, _apply_view, _mode, _viewof_bwd, edge, refresh_view
 
 # NumPy's floating-point warnings (0/0, overflow in exp, ...) from tensor arithmetic: PyTorch gives nan/inf
 # silently, and so does fastnn (a filter costs nothing until a warning fires; an errstate per op would cost
@@ -199,17 +199,6 @@ def _bump(t):
     _counter(t)[0] += 1
 
 
-def check_saved(node):
-    """Raise PyTorch's error when a tensor this node's backward reads was changed in place since."""
-    for v, ver, t in node.saved:
-        if v[0] != ver:
-            raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
-                               f"inplace operation: [fastnn.Tensor {list(t._a.shape)} {t._a.dtype}], which is an "
-                               f"input of {node.name()}, is at version {v[0]}; expected version {ver} instead. "
-                               "Hint: clone() the tensor before changing it in place, or call backward() before "
-                               "the change (an optimizer step between a forward and its backward is one).")
-
-
 # ---- views: a tensor made by indexing, reshaping or transposing another shares its memory; an
 # in-place change through the view reaches the base (values and gradient history), as in PyTorch
 
@@ -224,27 +213,6 @@ def _make_view(t, base, step):
     return t
 
 
-def _apply_view(a, steps):
-    """The view of array a that steps describe (each: ("i", index), ("r", shape) or ("p", axes))."""
-    for kind, arg in steps:
-        if kind == "i":
-            a = a[arg]
-        elif kind == "r":
-            v = a.view()
-            v.shape = arg  # raises rather than copying: a view recipe never copies
-            a = v
-        else:
-            a = a.transpose(arg)
-    return a
-
-
-def _viewof_bwd(ctx, g, edges):
-    steps, shape, dtype = ctx
-    gb = np.zeros(shape, dtype)
-    np.add(_apply_view(gb, steps), g, out=_apply_view(gb, steps), casting="unsafe")
-    return (gb,)
-
-
 def _copyslices_bwd(ctx, g, edges):
     """The base after an in-place change of its view region: the old base gets the gradient outside the
     region, the new values the gradient inside it."""
@@ -257,17 +225,6 @@ def _copyslices_bwd(ctx, g, edges):
     if edges[1] is not None:
         gnew = np.array(_apply_view(g, steps), dtype=vdtype if vdtype.kind == "f" else g.dtype).reshape(vshape)
     return gold, gnew
-
-
-def refresh_view(t):
-    """A view whose base was changed in place since its gradient history was made: take it from the
-    base's current history (called by autograd.edge)."""
-    base = t._base
-    if not (_mode.enabled and base.requires_grad):
-        t._node, t.requires_grad, t._vver = None, False, t._ver[0]
-        return
-    t._node = Node(_viewof_bwd, (t._view, base._a.shape, base._a.dtype), (edge(base),))
-    t.requires_grad, t._vver = True, t._ver[0]
 
 
 def _overwrite(s, values, src=None):
@@ -1313,7 +1270,7 @@ class Tensor:
         return _ag._Handle(self._hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        _ag.backward(self, gradient, retain_graph, create_graph, inputs)
+        _ag.backward(self, gradient, retain_graph, create_graph, inputs, wrap=_wrap)
 
     def _hooked(self, g):
         """g after this leaf's gradient hooks (each may return a replacement)."""

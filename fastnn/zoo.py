@@ -24,7 +24,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .training.callbacks import Callback
 
 __all__ = ["names", "list", "info", "path", "build", "load", "register", "home"]
@@ -49,7 +49,9 @@ def _digits(classes=None):
 
 
 def _mlp_digits(progress):
-    from . import fit, evaluate, manual_seed, nn, optim
+    from . import nn, optim
+    from .tensor import manual_seed
+    from .training import evaluate, fit
 
     manual_seed(0)
     Xtr, ytr, Xte, yte = _digits(range(5))
@@ -68,7 +70,9 @@ def _mlp_digits(progress):
 
 
 def _cnn_digits(progress):
-    from . import fit, evaluate, manual_seed, nn, optim
+    from . import nn, optim
+    from .tensor import manual_seed
+    from .training import evaluate, fit
 
     manual_seed(0)
     Xtr, ytr, Xte, yte = _digits(range(5))
@@ -86,7 +90,9 @@ def _cnn_digits(progress):
 
 
 def _cnn_mnist1d(progress):
-    from . import fit, evaluate, manual_seed, nn, optim
+    from . import nn, optim
+    from .tensor import manual_seed
+    from .training import evaluate, fit
 
     try:
         from mnist1d.data import get_dataset_args, make_dataset
@@ -108,7 +114,9 @@ def _cnn_mnist1d(progress):
 
 
 def _autoencoder_digits(progress):
-    from . import fit, evaluate, manual_seed, nn, optim
+    from . import nn, optim
+    from .tensor import manual_seed
+    from .training import evaluate, fit
 
     manual_seed(0)
     Xtr, _, Xte, _ = _digits()

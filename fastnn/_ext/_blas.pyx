@@ -1,9 +1,9 @@
 """Matrix products: fastnn's own kernels (csrc/gemm.inc), or scipy's BLAS (sgemm/dgemm) with
-set_backend("blas"). Transposes by flag, never by copy.
+set_backend("blas"). Transposes by flag, never by copy. SciPy is loaded only when its BLAS is selected
+(fastnn._ext._scipy_blas hands over the routines' addresses).
 """
 cimport numpy as cnp
 import numpy as np
-from scipy.linalg.cython_blas cimport sgemm, dgemm
 from fastnn._ext._csrc cimport *
 from fastnn._ext._common cimport (arr_in, arr_inplace, arr_out, check_dtype, check_rc,
                                   dtype_code, no_alias, out_shaped)
@@ -54,14 +54,22 @@ cdef bint split_mode() noexcept nogil:
 
 # fastnn's own product kernels (True, the default) or scipy's BLAS (for comparison and as a fallback)
 cdef bint _own = True
+cdef void *_sgemm = NULL  # scipy's routines, once selected
+cdef void *_dgemm = NULL
 
 
 def set_backend(name):
     """Matrix products (linear layers, convolutions, RBMs, matmul) through "fastnn" (its own kernels,
-    the default) or "blas" (scipy's sgemm/dgemm). Both are bitwise independent of the thread count."""
-    global _own
+    the default) or "blas" (scipy's sgemm/dgemm, imported now). Both are bitwise independent of the
+    thread count. fastnn.set_num_threads (and fit) pin scipy's BLAS to one thread and split products
+    over fastnn's team; until then BLAS threads its products itself."""
+    global _own, _sgemm, _dgemm
     if name not in ("fastnn", "blas"):
         raise ValueError(f"name: expected 'fastnn' or 'blas', got {name!r}")
+    if name == "blas" and _sgemm == NULL:
+        from fastnn._ext import _scipy_blas
+        s, d = _scipy_blas.addresses()
+        _sgemm, _dgemm = <void *><size_t>s, <void *><size_t>d
     _own = name == "fastnn"
 
 
@@ -83,7 +91,7 @@ cdef void *gemm_fn(int dt) noexcept nogil:
     """The BLAS routine products call, or NULL for fastnn's own kernels."""
     if _own:
         return NULL
-    return <void *>sgemm if dt == FNN_F32 else <void *>dgemm
+    return _sgemm if dt == FNN_F32 else _dgemm
 
 
 cdef int gemm_threads() noexcept nogil:

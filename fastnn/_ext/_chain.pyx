@@ -160,7 +160,7 @@ cdef object _linear_bwd(object m, object x, object g, bint need_input_grad, bint
     cdef int t = cnp.PyArray_TYPE(wa)
     cdef int I = <int>cnp.PyArray_DIMS(wa)[1], O = <int>cnp.PyArray_DIMS(wa)[0]
     if not _usable(g, t) or I == 0 or O == 0 or g.shape != x.shape[:cnp.PyArray_NDIM(<cnp.ndarray>x) - 1] + (O,):
-        return m._bwd(x, g, need_input_grad)
+        return m._bwd(x, g, need_input_grad, accumulate)
     cdef int N = <int>(cnp.PyArray_SIZE(<cnp.ndarray>x) // I)
     gx = (<Workspace>m._ws).get("gx", x.shape, x.dtype) if need_input_grad else None
     cdef void *pdx = _data(gx) if need_input_grad else NULL
@@ -299,5 +299,5 @@ def backward(mods, list ctxs, g, bint need_input_grad, bint accumulate):
         elif kind == KIND_IDENTITY:
             pass
         else:
-            g = m._bwd(ctxs[i], g, need)
+            g = m._bwd(ctxs[i], g, need, accumulate)
     return g if need_input_grad else None

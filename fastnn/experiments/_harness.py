@@ -1,9 +1,5 @@
-"""The experiments' common parts: the registry, data, a training helper, results and their files."""
-import json
-import os
-import platform
-import time
-from dataclasses import asdict, dataclass, field
+"""The experiments' common parts: the registry they enter, data, a training helper, results."""
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,48 +30,6 @@ class Result:
     def __str__(self):
         return (f"== {self.name} ==\nclaim:    {self.claim}\nmeasured: {self.measured}\nsupports: {self.supports} -- "
                 f"{self.verdict}")
-
-
-def names():
-    _load()
-    return list(EXPERIMENTS)
-
-
-def _load():
-    from . import problems, optimization, generalization, reuse  # noqa: F401,I001  (registration, chapter order)
-
-
-def run(name, out=".", quick=False, verbose=True):
-    """Run one experiment; write <out>/<name>.json and <out>/<name>.png (when matplotlib is installed);
-    return its Result."""
-    _load()
-    if name not in EXPERIMENTS:
-        raise KeyError(f"no experiment named {name!r}; experiments: {', '.join(EXPERIMENTS)}")
-    from .. import __version__
-
-    os.makedirs(out, exist_ok=True)
-    t0 = time.perf_counter()
-    res = EXPERIMENTS[name][0](quick)
-    res.seconds = round(time.perf_counter() - t0, 2)
-    res.quick = quick
-    if res.plot is not None:
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            res.png = os.path.join(out, f"{name}.png")
-            res.plot(res.png)
-        except ImportError:
-            res.png = None
-    record = {k: v for k, v in asdict(res).items() if k != "plot"}
-    record["versions"] = {"fastnn": __version__, "numpy": np.__version__, "python": platform.python_version()}
-    record["data"] = DATA_NOTES
-    with open(os.path.join(out, f"{name}.json"), "w") as f:
-        json.dump(record, f, indent=1, default=float)
-    if verbose:
-        print(res)
-        print(f"({res.seconds:.1f} s; {os.path.join(out, name + '.json')}" + (f", {res.png})" if res.png else ")"))
-    return res
 
 
 DATA_NOTES = ("digits: scikit-learn's 1797 8x8 handwritten digits, pixels / 16, a 20 % test split (permutation "

@@ -7,7 +7,6 @@ import numpy as np
 from .. import ops
 from .._random import default_generator, stream_seed
 from .._workspace import KIND_UNARY, unary_ops as U
-from ..autograd import _mode
 from ..tensor import Tensor, apply_inplace
 from .module import Module, layer_call
 from .parameter import Parameter
@@ -51,7 +50,7 @@ class _Elementwise(Module):
         type(self)._f(x, *self._args(), out=y)
         return y, (y if self._from_output else x)
 
-    def _bwd(self, v, g, need_input_grad):
+    def _bwd(self, v, g, need_input_grad, accumulate=True):
         if g.dtype != v.dtype:
             g = g.astype(v.dtype)
         gx = self._buf("gx", v.shape, v.dtype)
@@ -136,7 +135,7 @@ class GELU(_Elementwise):
         y = self._buf("y", x.shape, x.dtype)
         return ops.gelu(x, approximate=self.approximate, out=y), x
 
-    def _bwd(self, x, g, need_input_grad):
+    def _bwd(self, x, g, need_input_grad, accumulate=True):
         if g.dtype != x.dtype:
             g = g.astype(x.dtype)
         gx = self._buf("gx", x.shape, x.dtype)
@@ -380,7 +379,7 @@ class RReLU(_Random):
         ops.rrelu(x, self.lower, self.upper, training=tr, seed=seed, out=y)
         return y, (x, tr, seed)
 
-    def _bwd(self, ctx, g, need_input_grad):
+    def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         x, tr, seed = ctx
         if g.dtype != x.dtype:
             g = g.astype(x.dtype)
@@ -396,7 +395,7 @@ class PReLU(Module):
     PyTorch's default init 0.25."""
 
     _native = True
-    _assigns_grads = True  # its backward honours _mode.assign
+    _assigns_grads = True  # its backward honours accumulate=False
 
     def __init__(self, num_parameters=1, init=0.25, dtype=np.float32, device=None):
         super().__init__()
@@ -424,13 +423,13 @@ class PReLU(Module):
         y = self._buf("y", x.shape, x.dtype)
         return ops.prelu(x, w, out=y), x
 
-    def _bwd(self, x, g, need_input_grad):
+    def _bwd(self, x, g, need_input_grad, accumulate=True):
         w = self.weight
         if g.dtype != x.dtype:
             g = g.astype(x.dtype)
         gx = self._buf("gx", x.shape, x.dtype) if need_input_grad else None
         if w.requires_grad:
-            ops.prelu_backward(g, x, w._a, need_input_grad=need_input_grad, grad_weight=w._g, accumulate=not _mode.assign,
+            ops.prelu_backward(g, x, w._a, need_input_grad=need_input_grad, grad_weight=w._g, accumulate=accumulate,
                                grad_input=gx)
         elif need_input_grad:
             ops.prelu_backward(g, x, w._a, grad_input=gx)

@@ -9,7 +9,6 @@ from .. import ops
 from .._random import numpy_rng
 from . import init as _init
 from .functional import _tuple, conv_pads, pad_index
-from ..autograd import _mode
 from .module import Module, layer_call
 from .parameter import Parameter
 
@@ -23,7 +22,8 @@ class _ConvNd(Module):
     U(+-1/sqrt(fan_in))), or any scheme of Linear ("he_normal", "xavier_uniform", ...) or a callable."""
 
     _native = True
-    _assigns_grads = True  # its backward honours _mode.assign
+    _assigns_grads = True  # its backward honours accumulate=False
+    _fan_layer = True      # a weight from fan_in to fan_out (what nn.init.lsuv_ rescales)
     _nd = 2
     _config_keys = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
                     "padding_mode")
@@ -119,7 +119,7 @@ class _ConvNd(Module):
         y = y4.reshape(y4.shape[:2] + (ow,)) if nd == 1 else y4
         return y, (x4, kw, maps, x.shape)
 
-    def _bwd(self, ctx, g, need_input_grad):
+    def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         x4, kw, maps, xshape = ctx
         w, b = self.weight, self.bias
         need_w, need_b = w.requires_grad, b is not None and b.requires_grad
@@ -132,7 +132,7 @@ class _ConvNd(Module):
         w4shape = x4.shape[:0] + (w._a.shape[0], w._a.shape[1]) + ((1,) if self._nd == 1 else ()) + w._a.shape[2:]
         ops.conv2d_backward(g4, x4, w._a.reshape(w4shape), need_input_grad=need_input_grad, need_weight_grad=need_w,
                             need_bias_grad=need_b, grad_input=gx4, grad_weight=w._g.reshape(w4shape) if need_w else None,
-                            grad_bias=b._g if need_b else None, accumulate=not _mode.assign, **kw)
+                            grad_bias=b._g if need_b else None, accumulate=accumulate, **kw)
         if not need_input_grad:
             return None
         gx = gx4.reshape(xshape)

@@ -32,7 +32,7 @@ class Dropout(_Random):
         seed = self._next()
         return ops.dropout(x, self.p, seed=seed, out=y), (seed, x.dtype, self.p)
 
-    def _bwd(self, ctx, g, need_input_grad):
+    def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         if ctx is None:
             return g
         seed, dt, p = ctx
@@ -73,7 +73,7 @@ class _ChannelDropout(_Random):
         np.multiply(x, mask, out=y)
         return y, mask
 
-    def _bwd(self, mask, g, need_input_grad):
+    def _bwd(self, mask, g, need_input_grad, accumulate=True):
         if mask is None:
             return g
         gx = self._buf("gx", g.shape, mask.dtype)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import ops
 from .._random import default_generator, stream_seed
-from ..autograd import _mode
+from .._autograd import _mode
 from .._workspace import shared as _shared
 from ..tensor import (Tensor, _arr, _bump, _out, _softmax, _wrap, apply_inplace, as_tensor, kernel_act, products,
                       reads)

@@ -186,7 +186,6 @@ def dirac_(w, groups=1):
     return w
 
 
-# Linear(init=...) names
 def lsuv_(model, X, tol=0.1, max_iter=10, rng=None):
     """Layer-sequential unit-variance initialization (Mishkin & Matas 2016): every Linear and Conv
     layer gets an orthonormal weight matrix and zero bias, then, from the input up, its weights are
@@ -195,14 +194,12 @@ def lsuv_(model, X, tol=0.1, max_iter=10, rng=None):
     Runs without recording gradients, in the model's current mode (restored); returns the model."""
     from ..autograd import no_grad
     from ..tensor import _wrap
-    from .conv import _ConvNd
-    from .linear import Linear
 
     if not 0 < tol < 1:
         raise ValueError(f"tol: expected a number in (0, 1), got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter: expected a positive int, got {max_iter!r}")
-    layers = [m for m in model.modules() if isinstance(m, (Linear, _ConvNd))]
+    layers = [m for m in model.modules() if getattr(type(m), "_fan_layer", False)]  # Linear, Conv1d/2d
     if not layers:
         raise ValueError("model: no Linear or Conv layer to initialize")
     x = _wrap(np.asarray(X.numpy() if isinstance(X, Tensor) else X))
@@ -229,6 +226,7 @@ def lsuv_(model, X, tol=0.1, max_iter=10, rng=None):
     return model
 
 
+# Linear(init=...) names
 SCHEMES = {
     "he_normal": lambda w, rng: kaiming_normal_(w, nonlinearity="relu", rng=rng),
     "he_uniform": lambda w, rng: kaiming_uniform_(w, nonlinearity="relu", rng=rng),

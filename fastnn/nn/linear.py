@@ -7,7 +7,6 @@ from .. import ops
 from .._random import numpy_rng
 from . import init as _init
 from .._workspace import KIND_LINEAR
-from ..autograd import _mode
 from .module import Module, layer_call
 from .parameter import Parameter
 
@@ -24,7 +23,8 @@ class Linear(Module):
 
     _native = True
     _chain = KIND_LINEAR     # the explicit chain runs it without Python (fastnn._ext._chain)
-    _assigns_grads = True  # its backward honours _mode.assign
+    _assigns_grads = True  # its backward honours accumulate=False
+    _fan_layer = True      # a weight from fan_in to fan_out (what nn.init.lsuv_ rescales)
 
     def __init__(self, in_features, out_features, bias=True, *, init="default", dtype=np.float32, rng=None,
                  regularizer=None, device=None):
@@ -83,7 +83,7 @@ class Linear(Module):
         ops.linear(x, w, self.bias._a if self.bias is not None else None, out=y)
         return y, x
 
-    def _bwd(self, x, g, need_input_grad):
+    def _bwd(self, x, g, need_input_grad, accumulate=True):
         w, b = self.weight, self.bias
         if g.dtype != x.dtype:
             g = g.astype(x.dtype)
@@ -91,7 +91,7 @@ class Linear(Module):
         nb = b is not None and b.requires_grad
         ops.linear_backward(g, x, w._a, need_input_grad=need_input_grad,
                             need_weight_grad=w.requires_grad, need_bias_grad=nb, grad_input=gx,
-                            grad_weight=w._g, grad_bias=b._g if nb else None, accumulate=not _mode.assign)
+                            grad_weight=w._g, grad_bias=b._g if nb else None, accumulate=accumulate)
         return gx
 
     def extra_repr(self):

@@ -8,7 +8,7 @@ The common cases run one fused kernel that computes the loss and its gradient to
 import numpy as np
 
 from .. import ops
-from ..autograd import Node, _mode, edge
+from .._autograd import Node, _mode, edge
 from ..tensor import Tensor, _arr, _wrap
 from .module import Module
 

@@ -21,7 +21,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .._workspace import KIND_IDENTITY, Workspace, chain_backward, chain_forward
-from ..autograd import Node, _mode, deliver, edge
+from .._autograd import Node, _mode, deliver, edge
 from ..tensor import Tensor, _arr, _check_device, _counter, _dtype, _saved, _wrap
 from .parameter import Parameter, generation, hooked, pack
 
@@ -261,17 +261,18 @@ class Module:
             return t
         return _wrap(y)
 
-    def backward(self, grad_out, need_input_grad=True):
+    def backward(self, grad_out, need_input_grad=True, *, accumulate=True):
         """The explicit chain: gradient of the last array-mode call's output -> input gradient,
-        parameter gradients accumulated (call zero_grad() between steps). Tensor-mode code calls
-        loss.backward() instead."""
+        parameter gradients accumulated (call zero_grad() between steps), or assigned with
+        accumulate=False (a chain that writes each parameter's gradient once: no zero_grad pass
+        needed). Tensor-mode code calls loss.backward() instead."""
         if not type(self)._native:
             raise RuntimeError(f"{type(self).__name__}.backward(): this module has no explicit backward (it "
                                "defines only forward); call it on a fastnn.Tensor and use loss.backward()")
         if self._ctx is _NOCTX:
             raise RuntimeError(f"{type(self).__name__}.backward(): no forward on arrays to differentiate "
                                "(call model(x_array) first, or use loss.backward() with tensors)")
-        return self._bwd(self._ctx, np.asarray(_arr(grad_out)), need_input_grad)
+        return self._bwd(self._ctx, np.asarray(_arr(grad_out)), need_input_grad, accumulate)
 
     def _fusable(self):
         """Whether this module runs through its kernel pair (built-in, no hooks)."""
@@ -282,7 +283,7 @@ class Module:
             return np.asarray(self.forward(x)), None
         raise NotImplementedError(f"{type(self).__name__} has no kernel pair")
 
-    def _bwd(self, ctx, g, need_input_grad):
+    def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         if type(self)._handwritten:
             return self.backward(g)
         raise NotImplementedError(f"{type(self).__name__} has no kernel pair")
@@ -823,10 +824,10 @@ class Sequential(_ModuleSequence, Module):
     def _fwd(self, x):
         return chain_forward(self._modules.values(), x)
 
-    def _bwd(self, ctxs, g, need_input_grad):
+    def _bwd(self, ctxs, g, need_input_grad, accumulate=True):
         """Back through the layers in reverse. Without need_input_grad it stops at the lowest layer
         with trainable parameters: frozen lower layers cost forward time only."""
-        return chain_backward(self._modules.values(), ctxs, g, need_input_grad, not _mode.assign)
+        return chain_backward(self._modules.values(), ctxs, g, need_input_grad, accumulate)
 
     def __getitem__(self, idx):
         mods = list(self._modules.values())
@@ -1036,7 +1037,7 @@ class Identity(Module):
     def _fwd(self, x):
         return x, None
 
-    def _bwd(self, ctx, g, need_input_grad):
+    def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         return g
 
 
@@ -1063,7 +1064,7 @@ class Flatten(Module):
             return x, x.shape
         return x.reshape(x.shape[:s] + (-1,) + x.shape[e + 1:]), x.shape
 
-    def _bwd(self, shape, g, need_input_grad):
+    def _bwd(self, shape, g, need_input_grad, accumulate=True):
         return g.reshape(shape)
 
     def extra_repr(self):
@@ -1089,7 +1090,7 @@ class Unflatten(Module):
         d = self.dim % x.ndim
         return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:]), x.shape
 
-    def _bwd(self, shape, g, need_input_grad):
+    def _bwd(self, shape, g, need_input_grad, accumulate=True):
         return g.reshape(shape)
 
     def extra_repr(self):

@@ -2,7 +2,6 @@
 import numpy as np
 
 from .. import ops
-from ..autograd import _mode
 from .module import Module, layer_call
 from .parameter import Parameter
 
@@ -16,7 +15,7 @@ class _BatchNorm(Module):
     any state changes."""
 
     _native = True
-    _assigns_grads = True  # its backward honours _mode.assign
+    _assigns_grads = True  # its backward honours accumulate=False
     _ndims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
@@ -114,7 +113,7 @@ class _BatchNorm(Module):
             np.divide(1, invstd, out=invstd)
         return y, (x, mean, invstd, batch_stats)
 
-    def _bwd(self, ctx, g, need_input_grad):
+    def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         x, mean, invstd, batch_stats = ctx
         C, dtype = self.num_features, x.dtype
         if g.dtype != dtype:
@@ -127,7 +126,7 @@ class _BatchNorm(Module):
         gb = self.bias._g if trainable else self._buf("gb", (C,), dtype)
         ops.batch_norm_backward(g, x, self.weight._a if self.affine else None, mean, invstd,
                                 training=batch_stats, need_input_grad=need_input_grad, grad_weight=gw,
-                                grad_bias=gb, accumulate=trainable and not _mode.assign, grad_input=gx)
+                                grad_bias=gb, accumulate=trainable and accumulate, grad_input=gx)
         return gx
 
     def extra_repr(self):
@@ -148,7 +147,10 @@ class BatchNorm2d(_BatchNorm):
 class SyncBatchNorm(_BatchNorm):
     """Batch norm whose training statistics are those of the whole batch across the ranks of an MPI
     world (fastnn.distributed): every rank normalizes its shard with the global mean and variance, and
-    the backward pass sums the gradient terms over the ranks. Outside a world of several ranks, or in
+    the backward pass sums the gradient terms over the ranks, each weighted by its share of the global
+    batch (the gradient of the whole batch's mean loss, which fit's data-parallel step averages; in a loop
+    of your own with shards of different sizes, pass each rank's sample count to
+    DistributedOptimizer.synchronize(weight=...) to match). Outside a world of several ranks, or in
     eval mode, it is BatchNorm. The ranks must call it in the same order (every rank runs the model).
     SyncBatchNorm.convert_sync_batchnorm(model) converts a model's BatchNorm layers in place (PyTorch's
     name; its state and parameters are kept)."""
@@ -202,10 +204,10 @@ class SyncBatchNorm(_BatchNorm):
         invstd = (1.0 / np.sqrt(var + self.eps)).astype(dtype)
         return y, (x, mean.astype(dtype), invstd, n)
 
-    def _bwd(self, ctx, g, need_input_grad):
+    def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         if isinstance(ctx[3], bool):  # the forward ran as plain batch norm
-            return super()._bwd(ctx, g, need_input_grad)
-        from .._mpi import _W as W, _reduce_sum
+            return super()._bwd(ctx, g, need_input_grad, accumulate)
+        from .._mpi import _reduce_sum
 
         x, mean, invstd, n = ctx
         C, dtype = self.num_features, x.dtype
@@ -214,7 +216,7 @@ class SyncBatchNorm(_BatchNorm):
         ops.batch_norm_backward(g, x, None, mean, invstd, training=False, need_input_grad=False,
                                 grad_weight=gw, grad_bias=gb)
         if self.affine and self.weight.requires_grad:  # this rank's share, averaged with the others' later
-            if _mode.assign:
+            if not accumulate:
                 self.weight._g[...], self.bias._g[...] = gw, gb
             else:
                 self.weight._g += gw
@@ -222,8 +224,9 @@ class SyncBatchNorm(_BatchNorm):
         if not need_input_grad:
             return None
         # The input gradient couples every rank through the shared statistics: sum the terms over the
-        # ranks, each weighted by the share its gradients get when they are averaged (see _mpi.grad_share).
-        share = W.grad_share if W.grad_share is not None else 1.0 / W.size
+        # ranks, each weighted by the share of the global batch its samples are (the weight its gradients
+        # get when fit averages them: the gradient of the whole batch's mean loss; equal shards: 1 / size).
+        share = (x.size // C) / n
         sums = np.concatenate([gb, gw]).astype(np.float64) * share
         _reduce_sum(sums)
         c = 1.0 / (share * n)

@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-from ..autograd import _Handle
+from .._autograd import _Handle
 from ..tensor import Tensor, _arr, _init_slots, _sum_to, _wrap
 
 _generation = [0]  # bumped whenever a parameter moves to a new arena

@@ -42,7 +42,7 @@ class _Pool(Module):
             return (y, idx.astype(np.int64).reshape(oshape)), (shape4, idx, x.shape)
         return y, (shape4, idx, x.shape)
 
-    def _bwd(self, ctx, g, need_input_grad):
+    def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         shape4, idx, xshape = ctx
         (hs, hn, dh, ws, wn, dw), div = self._windows(xshape[-self._nd:])
         if isinstance(g, tuple):

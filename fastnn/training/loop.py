@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _mpi, nn, optim, regularizers
 from .._threads import ensure_single_pool, get_num_threads, set_num_threads
-from ..autograd import _mode, no_grad
+from .._autograd import no_grad
 from ..data import DataLoader
 from ..nn.loss import _Loss
 from ..nn.parameter import hooked
@@ -391,11 +391,7 @@ class _Step:
             if not math.isfinite(lval):
                 return out, lval, False
             if self.assign and not hooked[0]:  # every gradient written once: assigned, no zero_grad
-                _mode.assign = True
-                try:
-                    m.backward(lf.backward(), need_input_grad=False)
-                finally:
-                    _mode.assign = False
+                m.backward(lf.backward(), need_input_grad=False, accumulate=False)
             else:
                 opt.zero_grad()
                 m.backward(lf.backward(), need_input_grad=False)
@@ -439,7 +435,6 @@ class _DistStep(_Step):
         self.shard = slice(lo, hi)
         m, lf, opt = self.model, self.loss_fn, self.opt
         out, lval, ok = np.zeros((0,)), 0.0, True
-        self.dist._W.grad_share = (hi - lo) / n  # (how SyncBatchNorm weights its cross-rank gradient terms)
         try:
             opt.zero_grad()
             if hi > lo:
@@ -467,8 +462,6 @@ class _DistStep(_Step):
             opt.step()
         except Exception as e:  # every rank waits on this one: end them all with the reason
             self.dist.abort(f"{type(e).__name__}: {e}")
-        finally:
-            self.dist._W.grad_share = None
         return out, stat[1] / stat[0], True
 
 

@@ -7,7 +7,6 @@ import pytest
 
 import fastnn
 from fastnn import nn
-from fastnn.autograd import _mode
 from fastnn._workspace import Workspace
 from _helpers import DTYPES
 
@@ -44,11 +43,7 @@ def run(m, x, g, assign):
     y = m(x)
     if not assign:
         m.zero_grad()
-    _mode.assign = assign
-    try:
-        gx = m.backward(g)
-    finally:
-        _mode.assign = False
+    gx = m.backward(g, accumulate=not assign)
     return y.copy(), gx.copy(), [p.grad.numpy().copy() for p in m.parameters()]
 
 

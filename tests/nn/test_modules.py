@@ -139,8 +139,8 @@ def test_freeze_skips_lower_layers_in_backward():
         calls = []
         for i, layer in enumerate(m):  # the chain calls each layer's kernel pair backward
             orig = layer._bwd
-            layer._bwd = (lambda o, i: lambda ctx, g, need_input_grad:
-                          (calls.append((i, need_input_grad)), o(ctx, g, need_input_grad))[1])(orig, i)
+            layer._bwd = (lambda o, i: lambda ctx, g, need_input_grad, *rest:
+                          (calls.append((i, need_input_grad)), o(ctx, g, need_input_grad, *rest))[1])(orig, i)
         return calls
 
     x = randn((8, 20), np.float32, 4)

@@ -41,7 +41,7 @@ def _refused(path):
 
 def _forge(path, manifest, arrays):
     """A file whose manifest and digests are all consistent (anyone can compute them)."""
-    from fastnn.checkpoint import _sha
+    from fastnn._archive import _sha
 
     manifest = dict(manifest)
     manifest["arrays"] = {k: {"sha256": _sha(v), "shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()}

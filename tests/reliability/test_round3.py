@@ -275,7 +275,7 @@ def test_layer_bombs_are_refused_before_building(tmp_path, layer, cfg, arrays):
 
 
 def test_every_parametrized_layer_declares_its_state_shapes():
-    from fastnn.checkpoint import _architecture
+    from fastnn._archive import _architecture
     for name in dir(nn):
         cls = getattr(nn, name)
         if not (isinstance(cls, type) and issubclass(cls, nn.Module)) or not cls._config_keys:

@@ -25,7 +25,7 @@ def test_warns_once_at_the_first_non_finite_loss():
     rng = np.random.default_rng(0)
     X = torch.tensor(rng.normal(size=(50, 3)) * [1.0, 1e3, 1e4], dtype=torch.float32)  # unscaled features
     y = torch.tensor(rng.normal(size=(50, 1)), dtype=torch.float32)
-    from fastnn.autograd import _LossWatch
+    from fastnn._autograd import _LossWatch
     before = _LossWatch.steps
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
