@@ -26,6 +26,7 @@ import warnings
 
 import numpy as np
 
+
 class _Mode(threading.local):
     enabled = True
     capture = None  # {id(tensor or node): [grads]} while autograd.grad runs (nothing is accumulated)

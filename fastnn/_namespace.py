@@ -8,14 +8,13 @@ from ._ext import _runtime as _rt
 from ._random import Generator, default_generator  # noqa: F401
 from ._threads import get_num_threads, set_num_threads  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .tensor import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, Size, Tensor, allclose,
+                     arange, as_tensor, asarray, bernoulli, cat, concat, concatenate, device, einsum, empty,
+                     empty_like, equal, eye, from_numpy, full, full_like, get_default_dtype, hstack, initial_seed,
+                     is_floating_point, is_tensor, isclose, linspace, logspace, manual_seed, meshgrid, multinomial,
+                     normal, numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+                     randperm, seed, set_default_dtype, stack, tensor, vstack, where, zeros, zeros_like)  # noqa: F401
 from .tensor import write_out as _write_out
-from .tensor import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, Size,  # noqa: F401
-                     Tensor, allclose, arange, as_tensor, asarray, bernoulli, cat, concat, concatenate, device,
-                     einsum, empty, empty_like, equal, eye, from_numpy, full, full_like, get_default_dtype,
-                     hstack, initial_seed, is_floating_point, is_tensor, isclose, linspace, logspace,
-                     manual_seed, meshgrid, multinomial, normal, numel, ones, ones_like, rand, rand_like, randint,
-                     randint_like, randn, randn_like, randperm, seed, set_default_dtype, stack, tensor, vstack,
-                     where, zeros, zeros_like)
 
 
 def _function_form(name):
@@ -114,7 +113,7 @@ def compile(model=None, **kwargs):
 
 
 # dtypes last: `float`, `int` and `bool` shadow the builtins in this namespace, as in torch's
-from .tensor import (bool, double, float, float16, float32, float64, half, int, int8, int16, int32,  # noqa: E402,F811
-                     int64, long, short, uint8)
+from .tensor import (bool, double, float, float16, float32, float64, half, int, int8, int16, int32, int64, long, short,
+                     uint8)  # noqa: E402,F811
 
 __all__ = [_k for _k in list(globals()) if not _k.startswith("_") and _k != "ops"]

@@ -19,8 +19,7 @@ and backward() on tensors, gradcheck.
 import numpy as np
 
 from . import _autograd
-from ._autograd import (Node, _mode, edge, enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
-                        set_grad_enabled)
+from ._autograd import Node, _mode, edge, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .tensor import Tensor, _wrap
 
 __all__ = ["Node", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",

@@ -24,9 +24,23 @@ import pickle
 import numpy as np
 
 from . import nn
-from ._archive import (FORMAT, FORMAT_VERSION, UnstorableState, _decode, _decode_v1, _encode, _guard,  # noqa: F401
-                       _model_from, _model_manifest, _optimizer_state, _read_bytes, _serializable, _Unencodable,
-                       _verify, _write)
+from ._archive import (  # noqa: F401
+    FORMAT,
+    FORMAT_VERSION,
+    UnstorableState,
+    _decode,
+    _decode_v1,
+    _encode,
+    _guard,
+    _model_from,
+    _model_manifest,
+    _optimizer_state,
+    _read_bytes,
+    _serializable,
+    _Unencodable,
+    _verify,
+    _write,
+)
 from ._version import __version__
 
 
