@@ -30,7 +30,8 @@ FAMILIES = {
     "_conv": ["conv", "gemm", "norm"],
     "_pool": ["pool"],
     "_rbm": ["rbm", "gemm"],
-    "_chain": ["activation"],
+    "_pairs": ["activation"],
+    "_chain": [],
 }
 
 

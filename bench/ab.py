@@ -193,7 +193,7 @@ CASES = {
 def worker(name, reps):
     """Time `reps` repetitions of one workload (after a warm-up) and hash the trained model."""
     unit, make = CASES[name]
-    fn, count, model = make()()
+    fn, count, model = make()
     fn()
     times = []
     for _ in range(reps):

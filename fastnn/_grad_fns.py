@@ -6,6 +6,7 @@ import numpy as np
 
 from ._dtypes import _bslice
 from ._tensor_base import _division, _expand_reduced, _mm, _sum_to, products, reads
+from ._ext._pairs import unary_bwd
 from ._workspace import shared as _shared
 
 
@@ -355,8 +356,8 @@ def _softmax_bwd(ctx, g, edges):
 
 
 def _kernel_act_bwd(ctx, g, edges):
-    b, v, args = ctx
-    return (b(np.ascontiguousarray(g, v.dtype), v, *args, out=_shared.get(b, v.shape, v.dtype)),)
+    op, a, b, v = ctx
+    return (unary_bwd(op, a, b, v, g, _shared),)
 
 
 def _einsum_bwd(ctx, g, edges):

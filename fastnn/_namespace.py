@@ -72,7 +72,7 @@ backends = _Namespace(cudnn=_Namespace(deterministic=True, benchmark=False, enab
 def set_workspace_limit(nbytes):
     """Bytes of reusable arrays each layer keeps between calls (default 64 MiB; the least recently used shapes
     go first when a model meets many batch sizes). Returns the previous limit."""
-    from ._ext._chain import set_workspace_limit as _set
+    from ._ext._pairs import set_workspace_limit as _set
 
     return _set(int(nbytes))
 

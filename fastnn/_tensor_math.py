@@ -6,6 +6,8 @@ import numbers
 import numpy as np
 
 from . import ops
+from ._ext import _pairs as U
+from ._ext._pairs import unary_fwd
 from ._creation import where
 from ._dtypes import _F32, _F64, _default_float, _dtype
 from ._grad_fns import (_add_bwd, _clamp_bwd, _div_bwd, _identity_bwd, _kernel_act_bwd, _masked_fill_bwd, _matmul_bwd,
@@ -74,26 +76,14 @@ def _erfinv(x):
     return erfinv(x)
 
 
-# activations through fastnn's kernels (float32/float64): name -> (forward, backward, from_output)
-_KERNEL_ACT = {
-    "sigmoid": (ops.sigmoid, ops.sigmoid_backward, True),
-    "tanh": (ops.tanh, ops.tanh_backward, True),
-    "relu": (ops.relu, ops.relu_backward, False),
-}
-
-
-def kernel_act(x, f, b, args=(), from_output=False):
-    """y = f(x, *args) through a fastnn kernel (into a shared workspace), backward b(g, x or y, *args)."""
-    a = x._a
-    if a.dtype not in (_F32, _F64):
-        a = a.astype(_default_float[0])
-    y = f(a, *args, out=_shared.get(f, a.shape, a.dtype))
-    return _out(y, _kernel_act_bwd, (b, y if from_output else a, args), x)
-
-
-def _kernel_act(x, name, args=()):
-    f, b, from_out = _KERNEL_ACT[name]
-    return kernel_act(x, f, b, args, from_out)
+def kernel_act(x, op, a=0.0, b=0.0, from_output=False):
+    """An element-wise activation of tensor x through its kernel pair (fastnn._ext._pairs.unary_fwd; op:
+    the kernel's code, a and b its parameters), outputs from the shared workspace."""
+    arr = x._a
+    if arr.dtype not in (_F32, _F64):
+        arr = arr.astype(_default_float[0])
+    y, ctx = unary_fwd(op, a, b, from_output, arr, _shared)
+    return _out(y, _kernel_act_bwd, (op, a, b, ctx), x)
 
 
 class MathOps:
@@ -367,13 +357,13 @@ class MathOps:
         return self._a.shape == o.shape and builtins.bool(np.array_equal(self._a, o))
 
     def relu(self):
-        return _kernel_act(self, "relu")
+        return kernel_act(self, U.RELU)
 
     def sigmoid(self):
-        return _kernel_act(self, "sigmoid")
+        return kernel_act(self, U.SIGMOID, from_output=True)
 
     def tanh(self):
-        return _kernel_act(self, "tanh")
+        return kernel_act(self, U.TANH, from_output=True)
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:

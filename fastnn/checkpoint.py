@@ -19,6 +19,7 @@ it must receive: a truncated, tampered, foreign or oversized file is refused wit
 milliseconds. Writes go to a temporary file in the same directory that is renamed into place (with
 the user's umask), so a crash never leaves half a file.
 """
+import io
 import pickle
 
 import numpy as np
@@ -127,6 +128,18 @@ class Checkpoint:
         return scheduler
 
 
+# Classes that moved between fastnn's modules: a pickle written by an earlier version names the old place.
+_MOVED = {("fastnn.nn.module", n): "fastnn.nn.container" for n in
+          ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")}
+_MOVED.update({("fastnn.nn.module", "Flatten"): "fastnn.nn.flatten", ("fastnn.nn.module", "Unflatten"): "fastnn.nn.flatten",
+               ("fastnn.nn.module", "Identity"): "fastnn.nn.linear"})
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        return super().find_class(_MOVED.get((module, name), module), name)
+
+
 def load_checkpoint(f):
     """Read and verify a model checkpoint; rebuild its model. ValueError for a truncated, altered,
     foreign or oversized file (nothing is built from it)."""
@@ -185,5 +198,5 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                              "class, or another Python object); unpickling can execute code from the file. Load it "
                              "with fastnn.load(f, weights_only=False) only if you trust its source -- or save "
                              "model.state_dict() instead, which loads safely.")
-        return pickle.loads(files["pickle"].tobytes())
+        return _Unpickler(io.BytesIO(files["pickle"].tobytes())).load()
     raise ValueError(f"{name}: unknown content kind {kind!r}")

@@ -6,7 +6,9 @@ import numpy as np
 
 from .. import ops
 from .._random import default_generator, stream_seed
-from .._workspace import KIND_UNARY, unary_ops as U
+from .._ext import _pairs as U
+from .._ext._pairs import unary_bwd, unary_fwd
+from .._workspace import KIND_UNARY
 from ..tensor import Tensor, apply_inplace
 from .module import Module, layer_call
 from .parameter import Parameter
@@ -20,7 +22,8 @@ def _float(m, x):
 
 
 class _Elementwise(Module):
-    """y = f(x); backward from the input x, or from the output y when _from_output."""
+    """y = f(x) through the unary kernel pair (fastnn._ext._pairs); backward from the input x, or from
+    the output y when _from_output."""
 
     _native = True
     _chain = KIND_UNARY  # the explicit chain runs it without Python (fastnn._ext._chain)
@@ -34,10 +37,10 @@ class _Elementwise(Module):
     def _args(self):
         return ()
 
-    def _unary(self):
-        """(kernel code, a, b): what the explicit chain passes to fnn_unary / fnn_unary_backward."""
+    def _kernel_args(self):
+        """(kernel code, a, b, from_output): what the kernel pair takes (the chain protocol)."""
         args = self._args()
-        return self._op, (args[0] if args else 0.0), (args[1] if len(args) > 1 else 0.0)
+        return self._op, (args[0] if args else 0.0), (args[1] if len(args) > 1 else 0.0), self._from_output
 
     def forward(self, x):
         if self.inplace and isinstance(x, Tensor):  # torch's inplace=True: the input tensor holds the result
@@ -45,37 +48,32 @@ class _Elementwise(Module):
         return layer_call(self, x)
 
     def _fwd(self, x):
-        x = _float(self, x)
-        y = self._buf("y", x.shape, x.dtype)
-        type(self)._f(x, *self._args(), out=y)
-        return y, (y if self._from_output else x)
+        op, a, b, from_output = self._kernel_args()
+        return unary_fwd(op, a, b, from_output, _float(self, x), self._ws)
 
     def _bwd(self, v, g, need_input_grad, accumulate=True):
-        if g.dtype != v.dtype:
-            g = g.astype(v.dtype)
-        gx = self._buf("gx", v.shape, v.dtype)
-        type(self)._b(g, v, *self._args(), out=gx)
-        return gx
+        op, a, b, _ = self._kernel_args()
+        return unary_bwd(op, a, b, v, g, self._ws)
 
 
 class Sigmoid(_Elementwise):
     """sigma(x) = 1 / (1 + e^-x). Saturates at 0 and 1: the vanishing-gradient culprit."""
-    _f, _b, _from_output, _op = ops.sigmoid, ops.sigmoid_backward, True, U.SIGMOID
+    _from_output, _op = True, U.SIGMOID
 
 
 class Tanh(_Elementwise):
     """tanh(x)."""
-    _f, _b, _from_output, _op = ops.tanh, ops.tanh_backward, True, U.TANH
+    _from_output, _op = True, U.TANH
 
 
 class ReLU(_Elementwise):
     """max(0, x). Units whose input stays negative stop learning (dying ReLU)."""
-    _f, _b, _op = ops.relu, ops.relu_backward, U.RELU
+    _op = U.RELU
 
 
 class LeakyReLU(_Elementwise):
     """max(alpha x, x), alpha = negative_slope (default 0.01)."""
-    _f, _b, _op = ops.leaky_relu, ops.leaky_relu_backward, U.LEAKY_RELU
+    _op = U.LEAKY_RELU
     _config_keys = ("negative_slope",)
 
     def __init__(self, negative_slope=0.01, inplace=False):
@@ -91,7 +89,7 @@ class LeakyReLU(_Elementwise):
 
 class ELU(_Elementwise):
     """alpha (e^x - 1) for x < 0, x otherwise (alpha = 1)."""
-    _f, _b, _op = ops.elu, ops.elu_backward, U.ELU
+    _op = U.ELU
     _config_keys = ("alpha",)
 
     def __init__(self, alpha=1.0, inplace=False):
@@ -107,12 +105,12 @@ class ELU(_Elementwise):
 
 class SELU(_Elementwise):
     """scale * ELU_alpha(x), alpha = 1.67326..., scale = 1.05070... (self-normalizing)."""
-    _f, _b, _op = ops.selu, ops.selu_backward, U.SELU
+    _op = U.SELU
 
 
 class SiLU(_Elementwise):
     """x * sigmoid(x)."""
-    _f, _b, _op = ops.silu, ops.silu_backward, U.SILU
+    _op = U.SILU
 
 
 class GELU(_Elementwise):
@@ -127,19 +125,8 @@ class GELU(_Elementwise):
             raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def _unary(self):
-        return (U.GELU_TANH if self.approximate == "tanh" else U.GELU), 0.0, 0.0
-
-    def _fwd(self, x):
-        x = _float(self, x)
-        y = self._buf("y", x.shape, x.dtype)
-        return ops.gelu(x, approximate=self.approximate, out=y), x
-
-    def _bwd(self, x, g, need_input_grad, accumulate=True):
-        if g.dtype != x.dtype:
-            g = g.astype(x.dtype)
-        gx = self._buf("gx", x.shape, x.dtype)
-        return ops.gelu_backward(g, x, approximate=self.approximate, out=gx)
+    def _kernel_args(self):
+        return (U.GELU_TANH if self.approximate == "tanh" else U.GELU), 0.0, 0.0, False
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
@@ -147,7 +134,7 @@ class GELU(_Elementwise):
 
 class Softplus(_Elementwise):
     """log(1 + e^(beta x)) / beta, linear above threshold."""
-    _f, _b, _op = ops.softplus, ops.softplus_backward, U.SOFTPLUS
+    _op = U.SOFTPLUS
     _config_keys = ("beta", "threshold")
 
     def __init__(self, beta=1.0, threshold=20.0):

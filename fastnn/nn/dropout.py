@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import ops
+from .._ext._pairs import dropout_bwd, dropout_fwd
 from .._workspace import KIND_DROPOUT
 from .activation import _Random
 
@@ -28,18 +29,12 @@ class Dropout(_Random):
             return x, None
         if x.dtype not in (np.float32, np.float64):
             x = self._input(x, np.float32)
-        y = self._buf("y", x.shape, x.dtype)
-        seed = self._next()
-        return ops.dropout(x, self.p, seed=seed, out=y), (seed, x.dtype, self.p)
+        return dropout_fwd(self.p, self._next(), x, self._ws)
 
     def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         if ctx is None:
             return g
-        seed, dt, p = ctx
-        if g.dtype != dt:
-            g = g.astype(dt)
-        gx = self._buf("gx", g.shape, g.dtype)
-        return ops.dropout_backward(g, p, seed=seed, out=gx)
+        return dropout_bwd(ctx, g, self._ws)
 
     def extra_repr(self):
         return f"p={self.p}"

@@ -9,6 +9,8 @@ import numbers
 import numpy as np
 
 from .. import ops
+from .._ext import _pairs as U
+from .._ext._pairs import dropout_bwd, dropout_fwd, linear_bwd, linear_fwd
 from .._random import default_generator, stream_seed
 from .._autograd import _mode
 from .._workspace import shared as _shared
@@ -36,9 +38,9 @@ def _float_arr(a):
     return a if a.dtype in (np.float32, np.float64) else a.astype(np.float32)
 
 
-def _act(x, f, b, args=(), from_output=False):
-    """y = f(x, *args) through a kernel; backward b(g, x or y, *args)."""
-    return kernel_act(_t(x), f, b, args, from_output)
+def _act(x, op, a=0.0, b=0.0, from_output=False):
+    """An element-wise activation through its kernel pair (op: the kernel's code; a, b its parameters)."""
+    return kernel_act(_t(x), op, a, b, from_output)
 
 
 # ---- activations ----
@@ -64,7 +66,7 @@ def _inplace_capable(f):
 
 @_inplace_capable
 def relu(input, inplace=False):
-    return _act(input, ops.relu, ops.relu_backward)
+    return _act(input, U.RELU)
 
 
 def relu_(input):
@@ -73,48 +75,40 @@ def relu_(input):
 
 @_inplace_capable
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _act(input, ops.leaky_relu, ops.leaky_relu_backward, (float(negative_slope),))
+    return _act(input, U.LEAKY_RELU, float(negative_slope))
 
 
 @_inplace_capable
 def elu(input, alpha=1.0, inplace=False):
-    return _act(input, ops.elu, ops.elu_backward, (float(alpha),))
+    return _act(input, U.ELU, float(alpha))
 
 
 @_inplace_capable
 def selu(input, inplace=False):
-    return _act(input, ops.selu, ops.selu_backward)
+    return _act(input, U.SELU)
 
 
 @_inplace_capable
 def silu(input, inplace=False):
-    return _act(input, ops.silu, ops.silu_backward)
+    return _act(input, U.SILU)
 
 
 def sigmoid(input):
-    return _act(input, ops.sigmoid, ops.sigmoid_backward, from_output=True)
+    return _act(input, U.SIGMOID, from_output=True)
 
 
 def tanh(input):
-    return _act(input, ops.tanh, ops.tanh_backward, from_output=True)
+    return _act(input, U.TANH, from_output=True)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    return _act(input, ops.softplus, ops.softplus_backward, (float(beta), float(threshold)))
-
-
-def _gelu_f(x, approximate, out=None):
-    return ops.gelu(x, approximate=approximate, out=out)
-
-
-def _gelu_b(g, x, approximate, out=None):
-    return ops.gelu_backward(g, x, approximate=approximate, out=out)
+    return _act(input, U.SOFTPLUS, float(beta), float(threshold))
 
 
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
-    return _act(input, _gelu_f, _gelu_b, (approximate,))
+    return _act(input, U.GELU_TANH if approximate == "tanh" else U.GELU)
 
 
 @_inplace_capable
@@ -213,31 +207,26 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 # ---- layers ----
 def _linear_bwd(ctx, g, edges):
     x, w, has_b = ctx
-    g = np.ascontiguousarray(g, x.dtype)
-    need_x, need_w = edges[0] is not None, edges[1] is not None
     need_b = has_b and edges[2] is not None
-    gx, gw, gb = ops.linear_backward(
-        g, x, w, need_input_grad=need_x, need_weight_grad=need_w, need_bias_grad=need_b,
-        grad_input=_shared.get("linear.gx", x.shape, x.dtype) if need_x else None,
-        grad_weight=_shared.get("linear.gw", w.shape, w.dtype) if need_w else None,
-        grad_bias=_shared.get("linear.gb", (w.shape[0],), w.dtype) if need_b else None)
+    gw = _shared.get("linear.gw", w.shape, w.dtype) if edges[1] is not None else None
+    gb = _shared.get("linear.gb", (w.shape[0],), w.dtype) if need_b else None
+    gx = linear_bwd(x, g, w, gw, gb, edges[0] is not None, False, _shared)
     return (gx, gw, gb) if has_b else (gx, gw)
 
 
 def linear(input, weight, bias=None):
-    """y = input @ weight.T + bias (weight (out, in), as PyTorch), through the fused GEMM kernel."""
+    """y = input @ weight.T + bias (weight (out, in), as PyTorch), through the linear kernel pair."""
     x, w = _t(input), _t(weight)
     a = x._a if x._a.dtype == w._a.dtype else x._a.astype(w._a.dtype)
     if a.ndim < 1 or w._a.ndim != 2 or a.shape[-1] != w._a.shape[1]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape))} and "
                            f"{w._a.shape[1]}x{w._a.shape[0]})")
-    out = _shared.get("linear.y", a.shape[:-1] + (w._a.shape[0],), a.dtype)
     if bias is not None:
         b = _t(bias)
-        y = ops.linear(a, w._a, b._a, out=out)
-        return _out(y, _linear_bwd, (a, w._a, True), x, w, b)
-    y = ops.linear(a, w._a, out=out)
-    return _out(y, _linear_bwd, (a, w._a, False), x, w)
+        y, ctx = linear_fwd(a, w._a, b._a, _shared)
+        return _out(y, _linear_bwd, (ctx, w._a, True), x, w, b)
+    y, ctx = linear_fwd(a, w._a, None, _shared)
+    return _out(y, _linear_bwd, (ctx, w._a, False), x, w)
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -259,15 +248,12 @@ def dropout(input, p=0.5, training=True, inplace=False):
     x = _t(input)
     if not training or p == 0:
         return x
-    a = _float_arr(x._a)
-    seed = default_generator.next_seed()
-    y = ops.dropout(a, p, seed=seed)
-    return _out(y, _dropout_bwd, (p, seed, a.dtype), x)
+    y, ctx = dropout_fwd(p, default_generator.next_seed(), _float_arr(x._a), _shared)
+    return _out(y, _dropout_bwd, ctx, x)
 
 
 def _dropout_bwd(ctx, g, edges):
-    p, seed, dt = ctx
-    return (ops.dropout_backward(np.ascontiguousarray(g, dt), p, seed=seed),)
+    return (dropout_bwd(ctx, g, _shared),)
 
 
 @_inplace_capable

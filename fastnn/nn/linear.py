@@ -3,10 +3,11 @@ import math
 
 import numpy as np
 
-from .. import ops
+from .._ext._pairs import linear_bwd, linear_fwd
 from .._random import numpy_rng
 from . import init as _init
-from .._workspace import KIND_LINEAR
+from .._workspace import KIND_IDENTITY, KIND_LINEAR
+from ..tensor import Tensor
 from .module import Module, layer_call
 from .parameter import Parameter
 
@@ -79,20 +80,32 @@ class Linear(Module):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}\u2192{self.out_features}) got input of shape "
                              f"{x.shape}; expected (batch, {self.in_features})")
-        y = self._buf("y", x.shape[:-1] + (self.out_features,), x.dtype)
-        ops.linear(x, w, self.bias._a if self.bias is not None else None, out=y)
-        return y, x
+        return linear_fwd(x, w, self.bias._a if self.bias is not None else None, self._ws)
 
     def _bwd(self, x, g, need_input_grad, accumulate=True):
         w, b = self.weight, self.bias
-        if g.dtype != x.dtype:
-            g = g.astype(x.dtype)
-        gx = self._buf("gx", x.shape, x.dtype) if need_input_grad else None
         nb = b is not None and b.requires_grad
-        ops.linear_backward(g, x, w._a, need_input_grad=need_input_grad,
-                            need_weight_grad=w.requires_grad, need_bias_grad=nb, grad_input=gx,
-                            grad_weight=w._g, grad_bias=b._g if nb else None, accumulate=accumulate)
-        return gx
+        return linear_bwd(x, g, w._a, w._g if w.requires_grad else None, b._g if nb else None, need_input_grad,
+                          accumulate, self._ws)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """y = x (any arguments accepted and ignored, as PyTorch)."""
+
+    _native = True
+    _chain = KIND_IDENTITY
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x if isinstance(x, Tensor) else layer_call(self, x)
+
+    def _fwd(self, x):
+        return x, None
+
+    def _bwd(self, ctx, g, need_input_grad, accumulate=True):
+        return g
