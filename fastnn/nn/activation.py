@@ -4,9 +4,9 @@ against overfitting, PReLU suits large training sets. ``inplace=True`` writes th
 tensor, as in PyTorch (on NumPy arrays, in the explicit chain, layers compute out of place)."""
 import numpy as np
 
-from .. import ops
 from .._random import default_generator, stream_seed
 from .._ext import _pairs as U
+from .._pairs import prelu_bwd, prelu_fwd, rrelu_bwd, rrelu_fwd
 from .._ext._pairs import unary_bwd, unary_fwd
 from .._workspace import KIND_UNARY
 from ..tensor import Tensor, apply_inplace
@@ -359,19 +359,11 @@ class RReLU(_Random):
         self.lower, self.upper = float(lower), float(upper)
 
     def _fwd(self, x):
-        x = _float(self, x)
-        y = self._buf("y", x.shape, x.dtype)
         tr = self.training
-        seed = self._next() if tr else 0
-        ops.rrelu(x, self.lower, self.upper, training=tr, seed=seed, out=y)
-        return y, (x, tr, seed)
+        return rrelu_fwd(_float(self, x), self.lower, self.upper, tr, self._next() if tr else 0, self._ws)
 
     def _bwd(self, ctx, g, need_input_grad, accumulate=True):
-        x, tr, seed = ctx
-        if g.dtype != x.dtype:
-            g = g.astype(x.dtype)
-        gx = self._buf("gx", x.shape, x.dtype)
-        return ops.rrelu_backward(g, x, self.lower, self.upper, training=tr, seed=seed, out=gx)
+        return rrelu_bwd(ctx, g, self._ws)
 
     def extra_repr(self):
         return f"lower={self.lower}, upper={self.upper}"
@@ -407,20 +399,11 @@ class PReLU(Module):
         if self.num_parameters > 1 and (x.ndim < 2 or x.shape[1] != self.num_parameters):
             raise ValueError(f"PReLU(num_parameters={self.num_parameters}) got input of shape {x.shape}; "
                              f"expected {self.num_parameters} channels on axis 1")
-        y = self._buf("y", x.shape, x.dtype)
-        return ops.prelu(x, w, out=y), x
+        return prelu_fwd(x, w, self._ws)
 
     def _bwd(self, x, g, need_input_grad, accumulate=True):
         w = self.weight
-        if g.dtype != x.dtype:
-            g = g.astype(x.dtype)
-        gx = self._buf("gx", x.shape, x.dtype) if need_input_grad else None
-        if w.requires_grad:
-            ops.prelu_backward(g, x, w._a, need_input_grad=need_input_grad, grad_weight=w._g, accumulate=accumulate,
-                               grad_input=gx)
-        elif need_input_grad:
-            ops.prelu_backward(g, x, w._a, grad_input=gx)
-        return gx
+        return prelu_bwd(x, g, w._a, w._g if w.requires_grad else None, need_input_grad, accumulate, self._ws)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"

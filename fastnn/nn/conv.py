@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 
-from .. import ops
 from .._random import numpy_rng
 from . import init as _init
-from .functional import _tuple, conv_pads, pad_index
+from .._pairs import conv_bwd, conv_fwd, conv_pads, pad_index
+from .._pairs import tuple_arg as _tuple
 from .module import Module, layer_call
 from .parameter import Parameter
 
@@ -103,48 +103,13 @@ class _ConvNd(Module):
             raise ValueError(f"{self._name()} got input of shape {x.shape}; expected (batch, {self.in_channels}"
                              f"{', L' if nd == 1 else ', H, W'})")
         kw, maps = self._geometry(x.shape[2:])
-        if maps is not None:
-            for ax, m in enumerate(maps):
-                x = np.take(x, m, axis=2 + ax)
-        x4 = x.reshape(x.shape[:2] + (1,) + x.shape[2:]) if nd == 1 else x
-        w4 = w.reshape(w.shape[:2] + (1,) + w.shape[2:]) if nd == 1 else w
-        (pt, pb, pl, pr), (sh, sw), (dh, dw) = kw["padding"], kw["stride"], kw["dilation"]
-        KH, KW = w4.shape[2:]
-        oh = (x4.shape[2] + pt + pb - dh * (KH - 1) - 1) // sh + 1
-        ow = (x4.shape[3] + pl + pr - dw * (KW - 1) - 1) // sw + 1
-        if oh < 1 or ow < 1:
-            raise ValueError(f"{self._name()}: input of shape {x.shape} is smaller than the (dilated) kernel")
-        y4 = self._buf("y", (x4.shape[0], self.out_channels, oh, ow), x4.dtype)
-        ops.conv2d(x4, w4, self.bias._a if self.bias is not None else None, out=y4, **kw)
-        y = y4.reshape(y4.shape[:2] + (ow,)) if nd == 1 else y4
-        return y, (x4, kw, maps, x.shape)
+        b = self.bias._a if self.bias is not None else None
+        return conv_fwd(x, w, b, kw, maps, nd, self._ws, self._name())
 
     def _bwd(self, ctx, g, need_input_grad, accumulate=True):
-        x4, kw, maps, xshape = ctx
         w, b = self.weight, self.bias
-        need_w, need_b = w.requires_grad, b is not None and b.requires_grad
-        if not (need_input_grad or need_w or need_b):
-            return None
-        if g.dtype != x4.dtype:
-            g = g.astype(x4.dtype)
-        g4 = g.reshape(g.shape[:2] + (1,) + g.shape[2:]) if self._nd == 1 else g
-        gx4 = self._buf("gx", x4.shape, x4.dtype) if need_input_grad else None
-        w4shape = x4.shape[:0] + (w._a.shape[0], w._a.shape[1]) + ((1,) if self._nd == 1 else ()) + w._a.shape[2:]
-        ops.conv2d_backward(g4, x4, w._a.reshape(w4shape), need_input_grad=need_input_grad, need_weight_grad=need_w,
-                            need_bias_grad=need_b, grad_input=gx4, grad_weight=w._g.reshape(w4shape) if need_w else None,
-                            grad_bias=b._g if need_b else None, accumulate=accumulate, **kw)
-        if not need_input_grad:
-            return None
-        gx = gx4.reshape(xshape)
-        if maps is not None:  # fold the padded input's gradient back onto the input
-            for ax in reversed(range(len(maps))):
-                axis = 2 + ax
-                shape = list(gx.shape)
-                shape[axis] = maps[ax].max() + 1 if maps[ax].size else 0
-                folded = np.zeros(shape, gx.dtype)
-                np.add.at(folded, (slice(None),) * axis + (maps[ax],), gx)
-                gx = folded
-        return gx
+        gb = b._g if b is not None and b.requires_grad else None
+        return conv_bwd(ctx, g, w._a, w._g if w.requires_grad else None, gb, need_input_grad, accumulate, self._ws)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

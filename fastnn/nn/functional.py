@@ -10,7 +10,13 @@ import numpy as np
 
 from .. import ops
 from .._ext import _pairs as U
-from .._ext._pairs import dropout_bwd, dropout_fwd, linear_bwd, linear_fwd
+from .. import _losses as L
+from .._autograd import Node, edge
+from .._losses import output_arg, reduction_arg
+from .._pairs import (adaptive_windows, avg_divisors, batch_norm_bwd, batch_norm_fwd, conv_bwd, conv_fwd,  # noqa: F401
+                      conv_pads, dropout_bwd, dropout_fwd, fixed_windows, linear_bwd, linear_fwd, pad_index,
+                      pool_bwd, pool_fwd, pool_windows, prelu_bwd, prelu_fwd, rrelu_bwd, rrelu_fwd)
+from .._pairs import tuple_arg as _tuple
 from .._random import default_generator, stream_seed
 from .._autograd import _mode
 from .._workspace import shared as _shared
@@ -166,30 +172,27 @@ def threshold(input, threshold, value, inplace=False):
 
 def prelu(input, weight):
     x, w = _t(input), _t(weight)
-    a = _float_arr(x._a)
-    y = ops.prelu(a, w._a)
-    return _out(y, _prelu_bwd, (a, w._a), x, w)
+    y, c = prelu_fwd(_float_arr(x._a), w._a, _shared)
+    return _out(y, _prelu_bwd, (c, w._a), x, w)
 
 
 def _prelu_bwd(ctx, g, edges):
-    x, w = ctx
-    g = np.ascontiguousarray(g, x.dtype)
-    gx, gw = ops.prelu_backward(g, x, w, need_input_grad=edges[0] is not None)
-    return gx, (gw if edges[1] is not None else None)
+    c, w = ctx
+    gw = np.empty(w.shape, w.dtype) if edges[1] is not None else None
+    gx = prelu_bwd(c, np.ascontiguousarray(g, c.dtype), w, gw, edges[0] is not None, False, _shared)
+    return gx, gw
 
 
 @_inplace_capable
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     x = _t(input)
-    a = _float_arr(x._a)
     seed = stream_seed(default_generator.next_seed(), 0) if training else 0
-    y = ops.rrelu(a, lower, upper, training=training, seed=seed)
-    return _out(y, _rrelu_bwd, (a, lower, upper, training, seed), x)
+    y, c = rrelu_fwd(_float_arr(x._a), lower, upper, training, seed, _shared)
+    return _out(y, _rrelu_bwd, c, x)
 
 
 def _rrelu_bwd(ctx, g, edges):
-    a, lo, hi, tr, seed = ctx
-    return (ops.rrelu_backward(np.ascontiguousarray(g, a.dtype), a, lo, hi, training=tr, seed=seed),)
+    return (rrelu_bwd(ctx, np.ascontiguousarray(g, ctx[0].dtype), _shared),)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -285,31 +288,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(a.shape)}")
     w = None if weight is None else _t(weight)
     b = None if bias is None else _t(bias)
-    mean, invstd = np.empty(C, a.dtype), np.empty(C, a.dtype)
-    if training:
-        y = ops.batch_norm(a, None if w is None else w._a, None if b is None else b._a, rm, rv, training=True,
-                           momentum=momentum, eps=eps, return_stats=True, save_mean=mean, save_invstd=invstd)[0]
-    else:
-        y = ops.batch_norm(a, None if w is None else w._a, None if b is None else b._a, rm, rv, training=False,
-                           eps=eps)
-        mean[...] = rm
-        invstd[...] = 1 / np.sqrt(rv + eps)
+    y, c = batch_norm_fwd(a, None if w is None else w._a, None if b is None else b._a, rm, rv, training, momentum,
+                          eps, _shared)
     ins = [x] + [t for t in (w, b) if t is not None]
-    return _out(y, _bn_bwd, (a, None if w is None else w._a, mean, invstd, training, w is not None, b is not None),
-                *ins)
+    return _out(y, _bn_bwd, (c, None if w is None else w._a, w is not None, b is not None), *ins)
 
 
 def _bn_bwd(ctx, g, edges):
-    a, w, mean, invstd, training, has_w, has_b = ctx
-    g = np.ascontiguousarray(g, a.dtype)
-    gx, gw, gb = ops.batch_norm_backward(g, a, w, mean, invstd, training=training,
-                                         need_input_grad=edges[0] is not None)
-    out = [gx]
-    if has_w:
-        out.append(gw)
-    if has_b:
-        out.append(gb)
-    return tuple(out)
+    c, w, has_w, has_b = ctx
+    C = c[0].shape[1]
+    gw, gb = np.empty(C, c[0].dtype), np.empty(C, c[0].dtype)
+    gx = batch_norm_bwd(c, np.ascontiguousarray(g, c[0].dtype), w, gw, gb, edges[0] is not None, False, _shared)
+    return (gx,) + ((gw,) if has_w else ()) + ((gb,) if has_b else ())
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
@@ -402,18 +392,6 @@ def _embedding_bwd(ctx, g, edges):
 
 
 # ---- padding and resizing ----
-def _pad_index(n, before, after, mode):
-    """Source indices of a padded axis of length n (mode: reflect, replicate, circular)."""
-    i = np.arange(-before, n + after)
-    if mode == "replicate":
-        return np.clip(i, 0, n - 1)
-    if mode == "circular":
-        return np.mod(i, n)
-    if before >= n or after >= n:
-        raise ValueError(f"pad: reflect padding ({before}, {after}) must be smaller than the dimension ({n})")
-    period = 2 * (n - 1) if n > 1 else 1
-    j = np.mod(i, period)
-    return np.where(j < n, j, period - j)
 
 
 def _pad_bwd(ctx, g, edges):
@@ -451,7 +429,7 @@ def pad(input, pad, mode="constant", value=None):
     y, idxs = a, []
     for d, (b, e) in enumerate(pads):
         if b or e:
-            idx = _pad_index(a.shape[d], b, e, mode)
+            idx = pad_index(a.shape[d], b, e, mode)
             y = np.take(y, idx, axis=d)
             idxs.append((d, idx))
     return _out(np.ascontiguousarray(y), _pad_bwd, (mode, a.shape, pads, idxs), x)
@@ -531,50 +509,17 @@ upsample = interpolate
 
 
 # ---- convolution and pooling (csrc/conv.c, csrc/pool.c); 1-D forms run as 2-D with H = 1 ----
-def _tuple(v, n, name, lo=None):
-    t = (v,) * n if isinstance(v, numbers.Integral) and not isinstance(v, bool) else tuple(v)
-    if len(t) != n or any(isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in t):
-        raise ValueError(f"{name}: expected an int or {n} ints, got {v!r}")
-    if lo is not None and any(a < lo for a in t):
-        raise ValueError(f"{name}: expected values >= {lo}, got {v!r}")
-    return tuple(int(a) for a in t)
 
 
-def conv_pads(kernel, stride, dilation, padding):
-    """((before, after) per spatial axis) for padding given as ints, "valid" or "same" (PyTorch's "same":
-    stride 1, the odd one out of an even total on the end side)."""
-    n = len(kernel)
-    if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0),) * n
-        if padding != "same":
-            raise ValueError(f"padding: expected an int, a tuple, 'valid' or 'same', got {padding!r}")
-        if any(s != 1 for s in stride):
-            raise ValueError("padding='same' is not supported for strided convolutions")
-        out = []
-        for k, d in zip(kernel, dilation):
-            total = d * (k - 1)
-            out.append((total // 2, total - total // 2))
-        return tuple(out)
-    p = _tuple(padding, n, "padding", 0)
-    return tuple((a, a) for a in p)
 
 
-def pad_index(n, before, after, mode):
-    """Source indices of an axis of length n padded by (before, after) in `mode` (reflect, replicate,
-    circular), as numpy/PyTorch do."""
-    return _pad_index(n, before, after, {"replicate": "replicate", "circular": "circular"}.get(mode, "reflect"))
 
 
 def _conv_bwd(ctx, g, edges):
-    x, w, has_b, kw, nd, xshape, wshape = ctx
-    g = np.ascontiguousarray(g, x.dtype)
-    g4 = g.reshape(g.shape[:2] + (1,) + g.shape[2:]) if nd == 1 else g
-    gx, gw, gb = ops.conv2d_backward(g4, x, w, need_input_grad=edges[0] is not None,
-                                     need_weight_grad=edges[1] is not None,
-                                     need_bias_grad=has_b and edges[2] is not None, **kw)
-    gx = None if gx is None else gx.reshape(xshape)
-    gw = None if gw is None else gw.reshape(wshape)
+    c, w, has_b = ctx
+    gw = np.empty(w.shape, w.dtype) if edges[1] is not None else None
+    gb = np.empty(w.shape[0], w.dtype) if has_b and edges[2] is not None else None
+    gx = conv_bwd(c, g, w, gw, gb, edges[0] is not None, False, _shared)
     return (gx, gw, gb) if has_b else (gx, gw)
 
 
@@ -588,16 +533,12 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     st, dl = _tuple(stride, nd, "stride", 1), _tuple(dilation, nd, "dilation", 1)
     pads = conv_pads(k, st, dl, padding)
     if nd == 1:
-        a4, w4 = a.reshape(a.shape[:2] + (1,) + a.shape[2:]), w._a.reshape(w._a.shape[:2] + (1,) + k)
         kw = dict(stride=(1, st[0]), padding=(0, 0) + pads[0], dilation=(1, dl[0]), groups=groups)
     else:
-        a4, w4 = a, w._a
         kw = dict(stride=st, padding=pads[0] + pads[1], dilation=dl, groups=groups)
     b = None if bias is None else _t(bias)
-    y = ops.conv2d(a4, w4, None if b is None else b._a, **kw)
-    if nd == 1:
-        y = y.reshape(y.shape[:2] + y.shape[3:])
-    ctx = (a4, w4, b is not None, kw, nd, a.shape, w._a.shape)
+    y, c = conv_fwd(a, w._a, None if b is None else b._a, kw, None, nd, _shared, f"conv{nd}d")
+    ctx = (c, w._a, b is not None)
     return _out(y, _conv_bwd, ctx, x, w, b) if b is not None else _out(y, _conv_bwd, ctx, x, w)
 
 
@@ -612,74 +553,27 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
-def pool_windows(n, k, s, p, d, ceil_mode):
-    """(first tap, tap count, output length) of one axis of a fixed-size pooling (PyTorch's sizes)."""
-    if k < 1 or s < 1 or d < 1:
-        raise ValueError(f"kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
-    if p < 0 or 2 * p > k:
-        raise ValueError(f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k}")
-    eff = d * (k - 1) + 1
-    span = n + 2 * p - eff
-    if span < 0:
-        raise ValueError(f"output size is too small: input size {n}, kernel {k}, padding {p}, dilation {d}")
-    out = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (out - 1) * s >= n + p:  # the last window must start inside the input or its left padding
-        out -= 1
-    start = np.arange(out, dtype=np.int64) * s - p
-    i0 = np.maximum(0, (-start + d - 1) // d)
-    i1 = np.minimum(k - 1, (n - 1 - start) // d)
-    cnt = np.maximum(0, i1 - i0 + 1)
-    return start + i0 * d, cnt, out
 
 
-def adaptive_windows(n, out):
-    """(first index, count) per output of adaptive pooling: [floor(i n / out), ceil((i + 1) n / out))."""
-    if out < 1 and n > 0:
-        raise ValueError(f"output_size must be positive, got {out}")
-    i = np.arange(out, dtype=np.int64)
-    start = (i * n) // out
-    end = -((-(i + 1) * n) // out)
-    return start, end - start
 
 
-def avg_divisors(n, k, s, p, out, count_include_pad):
-    """PyTorch's average-pooling divisor of one axis: the window clipped to the padded input, or to the
-    input itself without count_include_pad."""
-    start = np.arange(out, dtype=np.int64) * s - p
-    end = np.minimum(start + k, n + p)
-    size = end - start
-    if not count_include_pad:
-        size = np.minimum(end, n) - np.maximum(start, 0)
-    return size
 
 
 def _pool_bwd(ctx, g, edges):
-    shape4, win, op, idx, div, shape = ctx
-    hs, hn, dh, ws, wn, dw = win
-    g4 = np.ascontiguousarray(g).reshape(shape4[:-2] + (hs.size, ws.size))
-    gx = ops.pool2d_backward(g4, shape4, hs, hn, dh, ws, wn, dw, op=op, indices=idx, div=div)
-    return (gx.reshape(shape),)
+    return (pool_bwd(ctx, g, _shared),)
 
 
 def _pool(x, nd, win, op, div=None, return_indices=False):
     """Run a pooling over the last nd axes of tensor x with windows win = (hs, hn, dh, ws, wn, dw)."""
     a = x._a if x._a.dtype in (np.float32, np.float64) else x._a.astype(np.float32)
-    shape4 = a.shape[:-1] + (1, a.shape[-1]) if nd == 1 else a.shape
-    hs, hn, dh, ws, wn, dw = win
-    y, idx = ops.pool2d(a.reshape(shape4), hs, hn, dh, ws, wn, dw, op=op, div=div, return_indices=True)
-    y = y.reshape(a.shape[:-nd] + ((ws.size,) if nd == 1 else (hs.size, ws.size)))
-    out = _out(y, _pool_bwd, (shape4, win, op, idx, div, a.shape), x)
+    (y, idx), ctx = pool_fwd(a, nd, win, op, div, _shared)
+    out = _out(y, _pool_bwd, ctx, x)
     if return_indices:
         ix = idx.astype(np.int64).reshape(y.shape)
         return out, _wrap(ix)
     return out
 
 
-def _fixed_windows(spatial, k, s, p, d, ceil_mode, nd):
-    wins = [pool_windows(n, kk, ss, pp, dd, ceil_mode) for n, kk, ss, pp, dd in zip(spatial, k, s, p, d)]
-    if nd == 1:
-        return (np.zeros(1, np.int64), np.ones(1, np.int64), 1, wins[0][0], wins[0][1], d[0]), wins
-    return (wins[0][0], wins[0][1], d[0], wins[1][0], wins[1][1], d[1]), wins
 
 
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
@@ -688,7 +582,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         raise ValueError(f"max_pool{nd}d: expected input with at least {nd + 1} dimensions, got {tuple(x.shape)}")
     k = _tuple(kernel_size, nd, "kernel_size", 1)
     s = _tuple(stride if stride is not None and stride != [] else k, nd, "stride", 1)
-    win, _ = _fixed_windows(x._a.shape[-nd:], k, s, _tuple(padding, nd, "padding", 0),
+    win, _ = fixed_windows(x._a.shape[-nd:], k, s, _tuple(padding, nd, "padding", 0),
                             _tuple(dilation, nd, "dilation", 1), ceil_mode, nd)
     return _pool(x, nd, win, "max", return_indices=return_indices)
 
@@ -711,7 +605,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     s = _tuple(stride if stride is not None and stride != [] else k, nd, "stride", 1)
     p = _tuple(padding, nd, "padding", 0)
     spatial = x._a.shape[-nd:]
-    win, wins = _fixed_windows(spatial, k, s, p, (1,) * nd, ceil_mode, nd)
+    win, wins = fixed_windows(spatial, k, s, p, (1,) * nd, ceil_mode, nd)
     if divisor_override:
         div = np.full(int(np.prod([w[2] for w in wins])), float(divisor_override))
     else:
@@ -790,80 +684,123 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _channel_dropout(input, p, training, 3)
 
 
-# ---- losses (the loss modules' math) ----
-def _loss(cls, input, target, **kw):
-    m = cls(**kw)
-    return m(_t(input), target)
+# ---- losses: fastnn._losses computes value and gradient together; a graph node scales the gradient ----
+def _loss_node_bwd(ctx, g, edges):
+    grad, none_rows = ctx
+    if g.ndim == 0:
+        gv = g.item()
+        return (grad if gv == 1.0 else grad * np.asarray(gv, grad.dtype),)
+    if none_rows is not None:  # reduction='none' over rows of a (N, C) loss: scale each row
+        return (grad * g.reshape(none_rows).astype(grad.dtype, copy=False),)
+    return (grad * g.astype(grad.dtype, copy=False),)
+
+
+def _loss_fn_named(name):
+    fn = lambda ctx, g, edges: _loss_node_bwd(ctx, g, edges)  # noqa: E731  (named per loss for grad_fn)
+    fn.__name__ = f"_{name}_bwd"
+    return reads(fn, inputs=False)
+
+
+_LOSS_NODES = {}
+
+
+def _loss(fn, who, input, target, rows=False, **kw):
+    """The loss tensor of fn (a fastnn._losses function) on input and target, in the graph when input
+    requires grad (its backward scales the gradient fn computed with the value)."""
+    x = _t(input)
+    out = output_arg(x._a, who)
+    need = _mode.enabled and x.requires_grad
+    loss, grad = fn(out, _arr(target), need_grad=need, ws=_shared, **kw)
+    t = _wrap(np.asarray(loss, out.dtype))
+    if need:
+        node_fn = _LOSS_NODES.get(who)
+        if node_fn is None:
+            node_fn = _LOSS_NODES[who] = _loss_fn_named(who.lower())
+        none_rows = (out.shape[0], 1) + out.shape[2:] if rows and kw.get("reduction") == "none" else None
+        t._node, t.requires_grad = Node(node_fn, (grad, none_rows), (edge(x),)), True
+    return t
+
+
+def _class_weight(weight):
+    return None if weight is None else np.asarray(_arr(weight), np.float64)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
-    from .loss import CrossEntropyLoss
-    return _loss(CrossEntropyLoss, input, target, weight=weight, size_average=size_average,
-                 ignore_index=ignore_index, reduce=reduce, reduction=reduction, label_smoothing=label_smoothing)
+    """Softmax cross-entropy of logits and class indices (or probabilities), as PyTorch's: class weights,
+    ignore_index, label smoothing; one fused kernel for the common case."""
+    reduction = reduction_arg(reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
+    return _loss(L.cross_entropy, "CrossEntropyLoss", input, target, True,
+                 weight=None if weight is None else _class_weight(weight), ignore_index=int(ignore_index),
+                 label_smoothing=label_smoothing if type(label_smoothing) is float else float(label_smoothing),
+                 reduction=reduction)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    from .loss import NLLLoss
-    return _loss(NLLLoss, input, target, weight=weight, size_average=size_average, ignore_index=ignore_index,
-                 reduce=reduce, reduction=reduction)
+    return _loss(L.nll_loss, "NLLLoss", input, target, True, weight=_class_weight(weight),
+                 ignore_index=int(ignore_index), reduction=reduction_arg(reduction, size_average, reduce))
+
+
+def _pair_loss(fn, who, input, target, **kw):
+    """A loss of two same-shape tensors; a target that requires grad gets its gradient by autograd on the
+    tensor expression of the loss (rare: most targets are data; MSE and L1 only)."""
+    if isinstance(target, Tensor) and target.requires_grad and _mode.enabled:
+        return _pair_loss_expr(who, _t(input), target, **kw)
+    return _loss(fn, who, input, target, **kw)
+
+
+def _pair_loss_expr(who, x, t, reduction="mean", **kw):
+    d = x - t
+    if who == "MSELoss":
+        e = d * d
+    elif who == "L1Loss":
+        e = d.abs()
+    else:
+        raise NotImplementedError(f"{who} with a target that requires grad")
+    return e.mean() if reduction == "mean" else (e.sum() if reduction == "sum" else e)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    from .loss import MSELoss
-    return _pair_loss(MSELoss, input, target, reduction=reduction, size_average=size_average, reduce=reduce)
+    return _pair_loss(L.mse_loss, "MSELoss", input, target, reduction=reduction_arg(reduction, size_average, reduce))
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    from .loss import L1Loss
-    return _pair_loss(L1Loss, input, target, reduction=reduction, size_average=size_average, reduce=reduce)
+    return _pair_loss(L.l1_loss, "L1Loss", input, target, reduction=reduction_arg(reduction, size_average, reduce))
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    from .loss import SmoothL1Loss
-    return _pair_loss(SmoothL1Loss, input, target, reduction=reduction, beta=beta)
+    if beta < 0:
+        raise ValueError(f"beta: expected >= 0, got {beta}")
+    return _pair_loss(L.smooth_l1_loss, "SmoothL1Loss", input, target, beta=float(beta),
+                      reduction=reduction_arg(reduction, size_average, reduce))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
-    from .loss import HuberLoss
-    return _pair_loss(HuberLoss, input, target, reduction=reduction, delta=delta)
+    if delta <= 0:
+        raise ValueError(f"delta: expected > 0, got {delta}")
+    return _pair_loss(L.huber_loss, "HuberLoss", input, target, delta=float(delta), reduction=reduction_arg(reduction))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
-    from .loss import BCELoss
-    return _pair_loss(BCELoss, input, target, weight=weight, reduction=reduction)
+    return _pair_loss(L.binary_cross_entropy, "BCELoss", input, target,
+                      weight=None if weight is None else np.asarray(_arr(weight)),
+                      reduction=reduction_arg(reduction, size_average, reduce))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
-    from .loss import BCEWithLogitsLoss
-    return _pair_loss(BCEWithLogitsLoss, input, target, weight=weight, reduction=reduction, pos_weight=pos_weight)
+    return _pair_loss(L.binary_cross_entropy_with_logits, "BCEWithLogitsLoss", input, target,
+                      weight=None if weight is None else np.asarray(_arr(weight)),
+                      pos_weight=None if pos_weight is None else np.asarray(_arr(pos_weight)),
+                      reduction=reduction_arg(reduction, size_average, reduce))
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    from .loss import KLDivLoss
-    return _pair_loss(KLDivLoss, input, target, reduction=reduction, log_target=log_target)
-
-
-def _pair_loss(cls, input, target, **kw):
-    """A loss of two same-shape tensors; a target that requires grad gets its gradient by autograd
-    on the tensor expression of the loss (rare: most targets are data)."""
-    x = _t(input)
-    if isinstance(target, Tensor) and target.requires_grad and _mode.enabled:
-        return _pair_loss_expr(cls, x, target, **kw)
-    return cls(**kw)(x, target)
-
-
-def _pair_loss_expr(cls, x, t, reduction="mean", **kw):
-    name = cls.__name__
-    d = x - t
-    if name == "MSELoss":
-        e = d * d
-    elif name == "L1Loss":
-        e = d.abs()
-    else:
-        raise NotImplementedError(f"{name} with a target that requires grad")
-    return e.mean() if reduction == "mean" else (e.sum() if reduction == "sum" else e)
+    if reduction != "batchmean":
+        reduction = reduction_arg(reduction, size_average, reduce)
+    return _pair_loss(L.kl_div, "KLDivLoss", input, target, log_target=bool(log_target), reduction=reduction)
 
 
 def __getattr__(name):  # PyTorch's functional ops fastnn lacks: a NotImplementedError naming them

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import ops
+from .._pairs import batch_norm_bwd, batch_norm_fwd
 from .module import Module, layer_call
 from .parameter import Parameter
 
@@ -86,48 +87,26 @@ class _BatchNorm(Module):
         dtype = self.weight._a.dtype if self.affine else self._dtype
         x = self._input(x, dtype)
         self._check(x)
-        C = self.num_features
-        y = self._buf("y", x.shape, dtype)
-        mean, invstd = self._buf("mean", (C,), dtype), self._buf("invstd", (C,), dtype)
         w = self.weight._a if self.affine else None
         b = self.bias._a if self.affine else None
         rm = self.running_mean._a if self.track_running_stats else None
         rv = self.running_var._a if self.track_running_stats else None
         training = self._batch_mode()
-        batch_stats = training or not self.track_running_stats
-        if batch_stats:
-            momentum = self.momentum
-            if training and self.track_running_stats:
-                nbt = self.num_batches_tracked._a
-                nbt[...] += 1
-                if momentum is None:
-                    momentum = 1.0 / float(nbt)
-            ops.batch_norm(x, w, b, rm if training else None, rv if training else None, training=True,
-                           momentum=momentum or 0.0, eps=self.eps, out=y, return_stats=True,
-                           save_mean=mean, save_invstd=invstd)
-        else:
-            ops.batch_norm(x, w, b, rm, rv, training=False, eps=self.eps, out=y)
-            mean[...] = rm
-            np.add(rv, self.eps, out=invstd)
-            np.sqrt(invstd, out=invstd)
-            np.divide(1, invstd, out=invstd)
-        return y, (x, mean, invstd, batch_stats)
+        momentum = self.momentum
+        if training and self.track_running_stats:
+            nbt = self.num_batches_tracked._a
+            nbt[...] += 1
+            if momentum is None:
+                momentum = 1.0 / float(nbt)
+        return batch_norm_fwd(x, w, b, rm, rv, training or not self.track_running_stats, momentum, self.eps,
+                              self._ws)
 
     def _bwd(self, ctx, g, need_input_grad, accumulate=True):
-        x, mean, invstd, batch_stats = ctx
-        C, dtype = self.num_features, x.dtype
-        if g.dtype != dtype:
-            g = g.astype(dtype)
-        gx = self._buf("gx", x.shape, dtype) if need_input_grad else None
         trainable = self.affine and self.weight.requires_grad
         if not trainable and not need_input_grad:
             return None
-        gw = self.weight._g if trainable else self._buf("gw", (C,), dtype)
-        gb = self.bias._g if trainable else self._buf("gb", (C,), dtype)
-        ops.batch_norm_backward(g, x, self.weight._a if self.affine else None, mean, invstd,
-                                training=batch_stats, need_input_grad=need_input_grad, grad_weight=gw,
-                                grad_bias=gb, accumulate=trainable and accumulate, grad_input=gx)
-        return gx
+        return batch_norm_bwd(ctx, g, self.weight._a if self.affine else None, self.weight._g if trainable else None,
+                              self.bias._g if trainable else None, need_input_grad, trainable and accumulate, self._ws)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

@@ -2,8 +2,8 @@
 adaptive forms. One kernel (csrc/pool.c) serves them all through per-axis window tables."""
 import numpy as np
 
-from .. import ops
-from .functional import _tuple, adaptive_windows, avg_divisors, pool_windows
+from .._pairs import adaptive_windows, avg_divisors, pool_bwd, pool_fwd, pool_windows
+from .._pairs import tuple_arg as _tuple
 from .module import Module, layer_call
 
 
@@ -31,28 +31,14 @@ class _Pool(Module):
             x = self._input(x, np.float32)
         if x.ndim < nd + 1:
             raise ValueError(f"{self._name()}: expected input with at least {nd + 1} dimensions, got {x.shape}")
-        (hs, hn, dh, ws, wn, dw), div = self._windows(x.shape[-nd:])
-        shape4 = x.shape[:-1] + (1, x.shape[-1]) if nd == 1 else x.shape
-        oshape = x.shape[:-nd] + ((ws.size,) if nd == 1 else (hs.size, ws.size))
-        y = self._buf("y", oshape, x.dtype)
-        res = ops.pool2d(x.reshape(shape4), hs, hn, dh, ws, wn, dw, op=self._op, div=div, return_indices=True,
-                         out=y.reshape(shape4[:-2] + (hs.size, ws.size)))
-        idx = res[1]
+        win, div = self._windows(x.shape[-nd:])
+        (y, idx), ctx = pool_fwd(x, nd, win, self._op, div, self._ws)
         if getattr(self, "return_indices", False):
-            return (y, idx.astype(np.int64).reshape(oshape)), (shape4, idx, x.shape)
-        return y, (shape4, idx, x.shape)
+            return (y, idx.astype(np.int64).reshape(y.shape)), ctx
+        return y, ctx
 
     def _bwd(self, ctx, g, need_input_grad, accumulate=True):
-        shape4, idx, xshape = ctx
-        (hs, hn, dh, ws, wn, dw), div = self._windows(xshape[-self._nd:])
-        if isinstance(g, tuple):
-            g = g[0]
-        if g.dtype.kind != "f":
-            g = g.astype(np.float32)
-        gx = self._buf("gx", shape4, g.dtype)
-        ops.pool2d_backward(np.ascontiguousarray(g).reshape(shape4[:-2] + (hs.size, ws.size)), shape4, hs, hn, dh,
-                            ws, wn, dw, op=self._op, indices=idx, div=div, out=gx)
-        return gx.reshape(xshape)
+        return pool_bwd(ctx, g[0] if isinstance(g, tuple) else g, self._ws)
 
 
 class _FixedPool(_Pool):
