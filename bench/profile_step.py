@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fastnn  # noqa: E402
 from fastnn import nn, ops  # noqa: E402
-from fastnn.training.loop import _chain_writes_each_once  # noqa: E402
+from fastnn.training._step import chain_writes_each_once as _chain_writes_each_once  # noqa: E402
 from fastnn.benchmark import machine_info, time_side_by_side, write_json  # noqa: E402
 from train import WORKLOADS, build, digits, make_opt, synthetic  # noqa: E402
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import nn
-from ._random import default_generator
+from ._state import restore, snapshot
 from .autograd import enable_grad
 from .tensor import Tensor, _wrap
 
@@ -120,37 +120,6 @@ class Report:
         fig.savefig(path, dpi=90)
         plt.close(fig)
         return path
-
-
-def model_state(model, optimizer=None):
-    """Everything a probe of the model may touch, copied: parameters and their gradients, buffers, modes,
-    the random layers' call counters (their masks), the global generators, the optimizer's state and
-    hyperparameters. restore_state(model, optimizer, state) puts it all back, exactly."""
-    params = list(model.parameters())
-    return ([p._a.copy() for p in params], [p._g.copy() for p in params], [b._a.copy() for b in model.buffers()],
-            [(m, m.training) for m in model.modules()],
-            [(m, m.__dict__["_calls"]) for m in model.modules() if "_calls" in m.__dict__],
-            default_generator.get_state(), np.random.get_state(),
-            None if optimizer is None else (optimizer._snapshot(), [dict(g) for g in optimizer.param_groups]))
-
-
-def restore_state(model, optimizer, snap):
-    params, grads, bufs, modes, calls, gen, nprng, opt = snap
-    for p, a, g in zip(model.parameters(), params, grads):
-        p._a[...] = a
-        p._g[...] = g
-    for b, a in zip(model.buffers(), bufs):
-        b._a[...] = a
-    for m, t in modes:
-        m.__dict__["training"] = t
-    for m, c in calls:
-        m.__dict__["_calls"] = c
-    default_generator.set_state(gen)
-    np.random.set_state(nprng)
-    if optimizer is not None:
-        optimizer._restore(opt[0])
-        for g, saved in zip(optimizer.param_groups, opt[1]):
-            g.update(saved)
 
 
 def _leaf_layers(model):
@@ -313,7 +282,7 @@ def diagnose(model, X, y=None, *, loss=None, batch_size=256, optimizer=None):
         raise ValueError(f"X: expected at least 2 samples, got {len(X)}")
     Xb = X[:batch_size]
     yb = None if y is None else np.asarray(y.numpy() if isinstance(y, Tensor) else y)[:batch_size]
-    snap = model_state(model, optimizer)
+    snap = snapshot(model, optimizer, full=True)
     try:
         model.train()
         rows, lval = _stats(model, Xb, yb, loss)
@@ -328,7 +297,7 @@ def diagnose(model, X, y=None, *, loss=None, batch_size=256, optimizer=None):
                     r["update_ratio"] = d / r["weight_norm"] if r["weight_norm"] else float("nan")
         problems = _findings(rows, lval == lval)
     finally:
-        restore_state(model, optimizer, snap)
+        restore(model, optimizer, snap)
     for r in rows:
         r.pop("module", None)
     return Report(rows, problems, lval)

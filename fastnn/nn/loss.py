@@ -42,6 +42,17 @@ class _Loss(Module):
         loss, self.__dict__["_g"] = type(self)._fn(out, _arr(target), need_grad=True, ws=self._ws, **self._kw())
         return loss
 
+    def begin_update(self, output, target):
+        """``loss, backprop = loss_fn.begin_update(output, target)`` on arrays: the loss and
+        ``backprop(grad=1.0) -> d loss / d output`` of this call (any number of calls may precede their
+        backprops)."""
+        out = output_arg(np.asarray(output), type(self).__name__)
+        loss, g = type(self)._fn(out, _arr(target), need_grad=True, ws=self._ws, **self._kw())
+
+        def backprop(grad=1.0):
+            return g if grad == 1.0 else np.multiply(g, grad, out=g)
+        return loss, backprop
+
     def backward(self, grad=1.0, need_input_grad=True):
         """d loss / d output of the last array-mode call (scaled by grad)."""
         if self._g is None:

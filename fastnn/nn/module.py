@@ -261,11 +261,26 @@ class Module:
             return t
         return _wrap(y)
 
+    def begin_update(self, x):
+        """``y, backprop = model.begin_update(x)``: the explicit chain's forward on array x, and its backward
+        (thinc's convention): ``backprop(grad_y, need_input_grad=True, accumulate=True) -> grad_x``, the
+        parameter gradients accumulated (or assigned with accumulate=False). The context belongs to the
+        call, so any number of forwards may precede their backwards (in any order)."""
+        if not type(self)._native:
+            raise RuntimeError(f"{type(self).__name__}.begin_update(): this module has no explicit backward (it "
+                               "defines only forward); call it on a fastnn.Tensor and use loss.backward()")
+        y, ctx = self._fwd(x if type(x) is np.ndarray else np.asarray(_arr(x)))
+
+        def backprop(grad_out, need_input_grad=True, accumulate=True):
+            return self._bwd(ctx, np.asarray(_arr(grad_out)), need_input_grad, accumulate)
+        return y, backprop
+
     def backward(self, grad_out, need_input_grad=True, *, accumulate=True):
-        """The explicit chain: gradient of the last array-mode call's output -> input gradient,
-        parameter gradients accumulated (call zero_grad() between steps), or assigned with
-        accumulate=False (a chain that writes each parameter's gradient once: no zero_grad pass
-        needed). Tensor-mode code calls loss.backward() instead."""
+        """The explicit chain of the course: gradient of the last array-mode call's output (``model(x)``)
+        -> input gradient, parameter gradients accumulated (call zero_grad() between steps), or assigned
+        with accumulate=False (a chain that writes each parameter's gradient once: no zero_grad pass
+        needed). Several forwards before their backwards: begin_update. Tensor-mode code calls
+        loss.backward() instead."""
         if not type(self)._native:
             raise RuntimeError(f"{type(self).__name__}.backward(): this module has no explicit backward (it "
                                "defines only forward); call it on a fastnn.Tensor and use loss.backward()")

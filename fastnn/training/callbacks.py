@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 
+from .._state import restore, snapshot
+
 
 class Callback:
     def set_context(self, trainer):
@@ -27,20 +29,6 @@ class Callback:
 
     def on_train_end(self, logs):
         pass
-
-
-def _snapshot(model):
-    """Copies of every parameter and buffer (batch-norm running statistics), without moving anything."""
-    return [p._a.copy() for p in model.parameters()], [b._a.copy() for b in model.buffers()]
-
-
-def _restore(model, snap):
-    """Write a snapshot back, exactly (into the parameters' current storage)."""
-    params, bufs = snap
-    for p, v in zip(model.parameters(), params):
-        p._a[...] = v
-    for b, v in zip(model.buffers(), bufs):
-        b._a[...] = v
 
 
 def _mode(mode, monitor):
@@ -78,7 +66,7 @@ class EarlyStopping(Callback):
         if self._better(v):
             self.best, self.best_epoch, self.wait = v, epoch, 0
             if self.restore_best_weights:
-                self._best = _snapshot(self.trainer.model)
+                self._best = snapshot(self.trainer.model)
         else:
             self.wait += 1
             if self.wait >= self.patience:
@@ -88,7 +76,7 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs):
         if self.restore_best_weights and self._best is not None:
-            _restore(self.trainer.model, self._best)
+            restore(self.trainer.model, None, self._best)
 
 
 class ModelCheckpoint(Callback):

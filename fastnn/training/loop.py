@@ -2,7 +2,8 @@
 
 Any fastnn model trains: a chain of built-in layers runs the fused array path (explicit forward and
 backward, workspaces reused inside the loop), any other module (a user nn.Module) runs on tensors with
-autograd. Both call the same kernels.
+autograd. Both call the same kernels. fit checks its arguments first (training._args), then runs epochs
+of steps (training._step) with callbacks, validation, and a restore point for a non-finite loss.
 """
 import contextlib
 import math
@@ -14,148 +15,27 @@ import warnings
 
 import numpy as np
 
-from .. import _mpi, nn, optim, regularizers
+from .. import _mpi, optim, regularizers
+from .._state import restore, snapshot
 from .._threads import ensure_single_pool, get_num_threads, set_num_threads
-from .._autograd import no_grad
 from ..data import DataLoader
 from ..nn.loss import _Loss
-from ..nn.parameter import hooked
-from ..tensor import Tensor, _arr, _wrap
-from .callbacks import Callback, ModelCheckpoint, ProgressBar, _restore, _snapshot
+from ..tensor import _arr, _wrap
+from . import _args
+from ._args import arrays_arg, forward_eval, loss_fn_arg, metrics_arg, modes, set_modes, task_of
+from ._step import DistStep, Step
+from .callbacks import Callback, ProgressBar
 from .history import History
-
-_LOSSES = {"cross_entropy": nn.CrossEntropyLoss, "crossentropy": nn.CrossEntropyLoss, "mse": nn.MSELoss,
-           "l1": nn.L1Loss, "bce_with_logits": nn.BCEWithLogitsLoss, "bce": nn.BCELoss, "nll": nn.NLLLoss,
-           "huber": nn.HuberLoss, "smooth_l1": nn.SmoothL1Loss}
-_OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
-               "adagrad": optim.Adagrad, "nadam": optim.NAdam}
-_METRICS = {"accuracy": "accuracy", "acc": "accuracy"}
-
-
-def _loss_fn(loss):
-    if isinstance(loss, str):
-        if loss.lower() not in _LOSSES:
-            raise ValueError(f"loss: unknown name {loss!r}; expected one of {sorted(_LOSSES)} or a loss module")
-        return _LOSSES[loss.lower()]()
-    if isinstance(loss, type) and issubclass(loss, nn.Module):
-        return loss()  # the class itself (nn.CrossEntropyLoss): its default instance
-    if not callable(loss):
-        raise TypeError(f"loss: expected a fastnn loss (e.g. nn.CrossEntropyLoss()), its name, or a callable "
-                        f"loss(outputs, targets) -> tensor, got {type(loss).__name__}")
-    return loss
 
 
 def _loss_value(loss_fn, out, yb):
     """The loss of array outputs as a float (a user's loss callable gets tensors)."""
     if isinstance(loss_fn, _Loss):
         return float(loss_fn(out, yb))
+    from ..autograd import no_grad
+
     with no_grad():
         return float(np.asarray(_arr(loss_fn(_wrap(out), _wrap(np.asarray(yb))))))
-
-
-def _metrics(metrics):
-    out = []
-    for m in metrics or ():
-        if callable(m):
-            out.append(m)
-        elif isinstance(m, str) and m.lower() in _METRICS:
-            out.append(_METRICS[m.lower()])
-        else:
-            raise ValueError(f"metrics: unknown metric {m!r}; expected 'accuracy' (or 'acc') or a callable "
-                             "f(outputs, targets) -> value")
-    return out
-
-
-def _positive_int(v, name):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name}: expected a positive int, got {v!r}")
-    return int(v)
-
-
-def _classification(loss_fn):
-    if not isinstance(loss_fn, _Loss):
-        return False
-    return isinstance(loss_fn, (nn.CrossEntropyLoss, nn.NLLLoss))
-
-
-def _task(loss_fn):
-    """What "accuracy" means: argmax for class labels, sign of the logit for BCE, nothing for regression."""
-    if loss_fn is None or _classification(loss_fn):
-        return "multiclass"
-    if isinstance(loss_fn, nn.BCEWithLogitsLoss):
-        return "binary"
-    if isinstance(loss_fn, nn.BCELoss):
-        return "binary_prob"
-    return "regression"
-
-
-def _check_arrays(X, y, name="X", yname="y"):
-    X = np.asarray(_arr(X))
-    if X.ndim < 1 or X.shape[0] == 0:
-        raise ValueError(f"{name}: empty dataset (shape {X.shape})")
-    if X.dtype.kind not in "fiub":
-        raise TypeError(f"{name}: expected a numeric array, got dtype {X.dtype}")
-    if X.dtype.kind == "f" and not np.isfinite(X).all():
-        bad = int(np.argwhere(~np.isfinite(X.reshape(X.shape[0], -1)).all(axis=1))[0, 0])
-        raise ValueError(f"{name}: contains NaN or Inf (first at sample {bad})")
-    if y is not None:
-        y = np.asarray(_arr(y))
-        if y.ndim == 0 or y.shape[0] != X.shape[0]:
-            raise ValueError(f"{name}, {yname}: different numbers of samples ({X.shape[0]} and "
-                             f"{y.shape[0] if y.ndim else 'a scalar'})")
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            bad = int(np.argwhere(~np.isfinite(y.reshape(y.shape[0], -1)).all(axis=1))[0, 0])
-            raise ValueError(f"{yname}: contains NaN or Inf (first at sample {bad}); the targets must be finite")
-    return X, y
-
-
-def _modes(model):
-    return [(m, m.training) for m in model.modules()]
-
-
-def _set_modes(saved):
-    for m, t in saved:
-        m.__dict__["training"] = t
-
-
-def _forward_eval(model, xb):
-    """Outputs of one batch without recording anything (eval mode set by the caller)."""
-    with no_grad():
-        out = model(_wrap(np.asarray(xb)))
-    return out._a if isinstance(out, Tensor) else np.asarray(out)
-
-
-def _dry_run(model, X, who="X"):
-    """A forward on two samples in eval mode (no state changes): the layer raises on a wrong width,
-    with a hint for the common mistake of passing one sample."""
-    saved = _modes(model)
-    model.eval()
-    try:
-        return _forward_eval(model, X[:2])
-    except (ValueError, RuntimeError) as e:
-        hint = ""
-        if X.ndim == 1:
-            hint = (f" ({who} has shape {X.shape}: a batch of samples is expected; for one sample of "
-                    f"{X.shape[0]} features pass {who}[None] or {who}.reshape(1, -1))")
-        raise type(e)(f"{e}{hint}") from None
-    finally:
-        _set_modes(saved)
-
-
-def _check_targets(model, X, y, loss_fn, yname="y"):
-    """The dry forward checks the input width and, for classification, that the labels fit the model's
-    outputs; for other losses, that targets and outputs have one shape per sample."""
-    out = _dry_run(model, X)
-    if _classification(loss_fn):
-        if y.dtype.kind not in "iu":
-            raise TypeError(f"{yname}: expected integer class labels for {type(loss_fn).__name__}, got dtype {y.dtype}")
-        c = out.shape[-1] if out.ndim == 2 else out.shape[1]
-        lo, hi = int(y.min()), int(y.max())
-        if lo < 0 or hi >= c:
-            raise ValueError(f"{yname}: labels must lie in [0, {c}) (the model has {c} outputs), "
-                             f"found {lo if lo < 0 else hi}")
-    elif isinstance(loss_fn, _Loss) and y is not None and out.shape[1:] != y.shape[1:]:
-        raise ValueError(f"{yname}: each target has shape {y.shape[1:]}, the model outputs {out.shape[1:]}")
 
 
 class _Trainer:
@@ -208,10 +88,6 @@ def _metric_values(out, yb, metrics, task):
     return vals
 
 
-def _check_batch_size(batch_size):
-    return _positive_int(batch_size, "batch_size")
-
-
 def evaluate(model, X, y, *, loss=None, batch_size=256, metrics=("accuracy",)):
     """Mean loss and metrics over (X, y) in eval mode (the mode is restored afterwards).
 
@@ -231,20 +107,20 @@ def evaluate(model, X, y, *, loss=None, batch_size=256, metrics=("accuracy",)):
     dict
         ``{"loss": ..., "accuracy": ...}``.
     """
-    batch_size = _check_batch_size(batch_size)
-    X, y = _check_arrays(X, y)
+    batch_size = _args.positive_int(batch_size, "batch_size")
+    X, y = arrays_arg(X, y)
     if y is None:
         raise ValueError("y: evaluate needs targets")
-    loss_fn = _loss_fn(loss) if loss is not None else None
-    metrics = _metrics(metrics)
-    saved = _modes(model)
+    loss_fn = loss_fn_arg(loss) if loss is not None else None
+    metrics = metrics_arg(metrics)
+    saved = modes(model)
     model.eval()
-    task = _task(loss_fn)
+    task = task_of(loss_fn)
     sums, n = {}, 0
     try:
         for i in range(0, X.shape[0], batch_size):
             xb, yb = X[i:i + batch_size], y[i:i + batch_size]
-            out = _forward_eval(model, xb)
+            out = forward_eval(model, xb)
             k = xb.shape[0]
             if loss_fn is not None:
                 sums["loss"] = sums.get("loss", 0.0) + _loss_value(loss_fn, out, yb) * k
@@ -252,7 +128,7 @@ def evaluate(model, X, y, *, loss=None, batch_size=256, metrics=("accuracy",)):
                 sums[name] = sums.get(name, 0.0) + v
             n += k
     finally:
-        _set_modes(saved)
+        set_modes(saved)
     return {k: v / n for k, v in sums.items()}
 
 
@@ -286,40 +162,18 @@ def predict(model, X, *, batch_size=256):
     numpy.ndarray
         The outputs (logits for a classifier: ``predict(model, X).argmax(1)`` gives the classes).
     """
-    batch_size = _check_batch_size(batch_size)
+    batch_size = _args.positive_int(batch_size, "batch_size")
     X = np.asarray(_arr(X))
     if X.ndim < 1 or X.shape[0] == 0:
         raise ValueError(f"X: empty dataset (shape {X.shape})")
-    _dry_run(model, X)
-    saved = _modes(model)
+    _args.dry_run(model, X)
+    saved = modes(model)
     model.eval()
     try:
-        parts = [_forward_eval(model, X[i:i + batch_size]) for i in range(0, X.shape[0], batch_size)]
+        parts = [forward_eval(model, X[i:i + batch_size]) for i in range(0, X.shape[0], batch_size)]
     finally:
-        _set_modes(saved)
+        set_modes(saved)
     return np.concatenate(parts, axis=0)
-
-
-def _has_batchnorm(model):
-    from ..nn.normalization import _BatchNorm
-
-    return any(isinstance(m, _BatchNorm) for m in model.modules())
-
-
-def _validation(X, y, validation_data, validation_split):
-    if validation_data is not None:
-        if validation_split:
-            raise ValueError("validation_data, validation_split: give one or the other")
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data: expected a pair (X_val, y_val)")
-        Xv, yv = _check_arrays(*validation_data, name="validation_data[0]", yname="validation_data[1]")
-        return X, y, Xv, yv
-    if validation_split:
-        nv = int(round(X.shape[0] * validation_split))
-        if nv < 1 or nv >= X.shape[0]:
-            raise ValueError(f"validation_split: {validation_split} of {X.shape[0]} samples leaves an empty split")
-        return X[:-nv], y[:-nv], X[-nv:], y[-nv:]
-    return X, y, None, None
 
 
 def _loader_core(prefetch):
@@ -334,135 +188,6 @@ def _loader_core(prefetch):
     if prefetch and nt > 1 and nt >= cores:
         return set_num_threads(nt - 1)
     return contextlib.nullcontext()
-
-
-def _check_callbacks(callbacks, has_val, metrics):
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise TypeError(f"callbacks: expected fastnn.training callbacks, got {type(cb).__name__}")
-        mon = getattr(cb, "monitor", None)
-        if mon and mon.startswith("val_") and not has_val:
-            raise ValueError(f"{type(cb).__name__}: monitors {mon!r} but fit has no validation data")
-        if isinstance(cb, ModelCheckpoint) and "{val_" in cb.path and not has_val:
-            raise ValueError(f"ModelCheckpoint: its path {cb.path!r} uses a validation value but fit has no "
-                             "validation data")
-
-
-def _chain_writes_each_once(model, optimizer):
-    """Whether the explicit chain of `model` writes the gradient of every trainable parameter the
-    optimizer updates exactly once (no module or parameter used twice, only layers that honour
-    assignment): fit's step may then assign the gradients instead of zeroing the arena and adding
-    onto it -- one pass less over the gradients, and the products need not read them."""
-    counts = {}
-
-    def walk(m):
-        kids = [c for c in m._modules.values() if c is not None]
-        if kids and not isinstance(m, nn.Sequential):
-            return False
-        own = [p for p in m._parameters.values() if p is not None and p.requires_grad]
-        if own and not getattr(type(m), "_assigns_grads", False):
-            return False
-        for p in own:
-            counts[id(p)] = counts.get(id(p), 0) + 1
-        return all(walk(c) for c in kids)
-
-    if not walk(model) or any(c != 1 for c in counts.values()):
-        return False
-    return all(id(p) in counts for p in optimizer._params if p.requires_grad)
-
-
-class _Step:
-    """One training step: the fused array chain for built-in models, autograd for the rest."""
-
-    def __init__(self, model, loss_fn, optimizer, clip):
-        self.model, self.loss_fn, self.opt, self.clip = model, loss_fn, optimizer, clip
-        self.native = model._fusable() and isinstance(loss_fn, _Loss)
-        self.assign = self.native and _chain_writes_each_once(model, optimizer)
-
-    def targets(self, yb):
-        """The targets of the samples this process trained on (all of the batch)."""
-        return yb
-
-    def __call__(self, xb, yb):
-        m, lf, opt = self.model, self.loss_fn, self.opt
-        if self.native:
-            out = m(xb)
-            lval = lf(out, yb)
-            if not math.isfinite(lval):
-                return out, lval, False
-            if self.assign and not hooked[0]:  # every gradient written once: assigned, no zero_grad
-                m.backward(lf.backward(), need_input_grad=False, accumulate=False)
-            else:
-                opt.zero_grad()
-                m.backward(lf.backward(), need_input_grad=False)
-        else:
-            o = m(_wrap(xb))
-            loss = lf(o, yb if isinstance(lf, _Loss) else _wrap(yb))
-            if not isinstance(loss, Tensor):
-                raise TypeError(f"loss: the loss function returned {type(loss).__name__}, expected a fastnn tensor")
-            lval = float(loss.item())
-            out = o._a
-            if not math.isfinite(lval):
-                return out, lval, False
-            opt.zero_grad()
-            if loss.requires_grad:
-                loss.backward()
-        if self.clip is not None:
-            nn.utils.clip_grad_norm_(m, self.clip)
-        opt.step()
-        return out, lval, True
-
-
-class _DistStep(_Step):
-    """A data-parallel step (fit under mpiexec): the batch is the same global batch on every rank; each
-    rank trains on its contiguous shard, then the ranks agree on the loss (and on whether it is finite)
-    and average the gradients weighted by shard size -- the gradient of the whole batch's mean loss --
-    before clipping and the update. A rank that fails ends every rank (MPI_Abort), never a hang."""
-
-    def __init__(self, model, loss_fn, optimizer, clip):
-        super().__init__(model, loss_fn, optimizer, clip)
-        from .. import distributed as dist
-
-        self.dist, self.R, self.P = dist, dist.rank(), dist.world_size()
-        self.shard = slice(0, 0)
-
-    def targets(self, yb):
-        return yb[self.shard]
-
-    def __call__(self, xb, yb):
-        n = xb.shape[0]
-        lo, hi = self.R * n // self.P, (self.R + 1) * n // self.P
-        self.shard = slice(lo, hi)
-        m, lf, opt = self.model, self.loss_fn, self.opt
-        out, lval, ok = np.zeros((0,)), 0.0, True
-        try:
-            opt.zero_grad()
-            if hi > lo:
-                xs, ys = xb[lo:hi], yb[lo:hi]
-                if self.native:
-                    out = m(xs)
-                    lval = lf(out, ys)
-                    ok = math.isfinite(lval)
-                    if ok:
-                        m.backward(lf.backward(), need_input_grad=False)
-                else:
-                    o = m(_wrap(xs))
-                    loss = lf(o, ys if isinstance(lf, _Loss) else _wrap(ys))
-                    lval, out = float(loss.item()), o._a
-                    ok = math.isfinite(lval)
-                    if ok and loss.requires_grad:
-                        loss.backward()
-            stat = np.array([hi - lo, (hi - lo) * lval if ok else 0.0, 0.0 if ok else 1.0])
-            self.dist._reduce_sum(stat)
-            if stat[2] > 0:
-                return out, float("nan"), False
-            self.dist.synchronize_gradients(opt._params, weight=hi - lo, total=stat[0])
-            if self.clip is not None:
-                nn.utils.clip_grad_norm_(m, self.clip)
-            opt.step()
-        except Exception as e:  # every rank waits on this one: end them all with the reason
-            self.dist.abort(f"{type(e).__name__}: {e}")
-        return out, stat[1] / stat[0], True
 
 
 def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=None, validation_split=0.0,
@@ -556,189 +281,168 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     # others would wait for it in a collective forever
     together = dist.world_size() > 1 and distributed is not False
     with _mpi.collective_region(together):
-        return _fit(model, X, y, loss, optimizer, epochs, batch_size, validation_data, validation_split, scheduler,
-                    callbacks, metrics, transform, clip_grad_norm, verbose, seed, shuffle, prefetch, terminate_on_nan,
-                    distributed, initial_epoch)
+        run = _FitRun(model, X, y, loss, optimizer, epochs, batch_size, validation_data, validation_split, scheduler,
+                      callbacks, metrics, transform, clip_grad_norm, verbose, seed, shuffle, prefetch,
+                      terminate_on_nan, distributed, initial_epoch)
+        return run.train()
 
 
-def _fit(model, X, y, loss, optimizer, epochs, batch_size, validation_data, validation_split, scheduler, callbacks,
-         metrics, transform, clip_grad_norm, verbose, seed, shuffle, prefetch, terminate_on_nan, distributed,
-         initial_epoch):
-    epochs = _positive_int(epochs, "epochs")
-    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or \
-            not 0 <= initial_epoch <= epochs:
-        raise ValueError(f"initial_epoch: expected an int in [0, epochs={epochs}], got {initial_epoch!r}")
-    initial_epoch = int(initial_epoch)
-    batch_size = _check_batch_size(batch_size)
-    if not (0.0 <= validation_split < 1.0):
-        raise ValueError(f"validation_split: expected a fraction in [0, 1), got {validation_split!r}")
-    if clip_grad_norm is not None and not clip_grad_norm > 0:
-        raise ValueError(f"clip_grad_norm: expected a positive number, got {clip_grad_norm!r}")
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model: expected a fastnn Module, got {type(model).__name__}")
-    if transform is not None and not callable(transform):
-        raise TypeError(f"transform: expected a callable, got {type(transform).__name__}")
-    loss_fn = _loss_fn(loss)
-    metrics = _metrics(metrics)
-    X, y = _check_arrays(X, y)
-    if y is None:
-        raise ValueError("y: fit needs targets")
-    X, y, Xv, yv = _validation(X, y, validation_data, validation_split)
-    _check_targets(model, X, y, loss_fn)
-    if Xv is not None:
-        _check_targets(model, Xv, yv, loss_fn, "validation_data[1]")
-    if isinstance(optimizer, str):
-        if optimizer.lower() not in _OPTIMIZERS:
-            raise ValueError(f"optimizer: unknown name {optimizer!r}; expected one of {sorted(_OPTIMIZERS)}")
-        optimizer = _OPTIMIZERS[optimizer.lower()](model)
-    if not isinstance(optimizer, optim.Optimizer):
-        raise TypeError(f"optimizer: expected a fastnn optimizer, got {type(optimizer).__name__}")
-    own = {id(p) for p in optimizer._params}
-    if not any(id(p) in own for p in model.parameters()):
-        raise ValueError("optimizer: it drives none of the model's parameters")
-    from .. import distributed as dist
+class _FitRun:
+    """One fit call: its checked arguments, the loader, the step and the callbacks; train() runs the epochs."""
 
-    if distributed is None:
-        distributed = dist.world_size() > 1
-    elif distributed and dist.world_size() == 1 and not dist.is_available():
-        raise RuntimeError("distributed=True: mpi4py is not installed (pip install 'fastnn[mpi]')")
-    if isinstance(optimizer, dist.DistributedOptimizer):
-        optimizer = optimizer.optimizer  # fit averages the gradients itself (before clipping)
-    distributed = bool(distributed) and dist.world_size() > 1
-    if distributed:
-        _mpi.check_same(model=[(n, tuple(p.shape), str(p.dtype)) for n, p in model.named_parameters()],
-                        X=(tuple(X.shape), str(X.dtype)), y=None if y is None else (tuple(y.shape), str(y.dtype)),
-                        batch_size=batch_size, epochs=epochs,
-                        validation=None if Xv is None else tuple(Xv.shape))
-        dist.broadcast_parameters(model)
-        if seed is None:  # the same batches on every rank
-            s0 = np.array([np.random.SeedSequence().entropy % (1 << 62)], np.float64)
-            dist._W.comm.Bcast(s0, root=0)
-            seed = int(s0[0])
-        if dist.rank() != 0:
-            verbose = 0
-    callbacks = list(callbacks)
-    _check_callbacks(callbacks, Xv is not None, metrics)
-    bn = _has_batchnorm(model)
-    if bn and X.shape[0] < 2:
-        raise ValueError(f"X: the model has batch norm, which needs at least 2 training samples, got {X.shape[0]}")
-    if bn and distributed and min(batch_size, X.shape[0]) < 2 * dist.world_size():
-        raise ValueError(f"batch_size: the model has batch norm and {dist.world_size()} ranks share each batch; "
-                         f"expected at least 2 samples per rank ({2 * dist.world_size()}), got "
-                         f"{min(batch_size, X.shape[0])}")
-    callbacks.append(ProgressBar(verbose))
-    ensure_single_pool()
+    def __init__(self, model, X, y, loss, optimizer, epochs, batch_size, validation_data, validation_split,
+                 scheduler, callbacks, metrics, transform, clip_grad_norm, verbose, seed, shuffle, prefetch,
+                 terminate_on_nan, distributed, initial_epoch):
+        epochs, initial_epoch, batch_size = _args.scalars_arg(epochs, initial_epoch, batch_size, validation_split,
+                                                              clip_grad_norm, model, transform)
+        loss_fn, metrics = loss_fn_arg(loss), metrics_arg(metrics)
+        X, y = arrays_arg(X, y)
+        if y is None:
+            raise ValueError("y: fit needs targets")
+        X, y, Xv, yv = _args.validation_arg(X, y, validation_data, validation_split)
+        _args.check_targets(model, X, y, loss_fn)
+        if Xv is not None:
+            _args.check_targets(model, Xv, yv, loss_fn, "validation_data[1]")
+        optimizer = _args.optimizer_arg(optimizer, model)
+        distributed, optimizer, seed, verbose = _args.distributed_arg(distributed, optimizer, model, X, y, Xv,
+                                                                      batch_size, epochs, seed, verbose)
+        callbacks = _args.callbacks_arg(callbacks, Xv is not None)
+        bn = _args.batchnorm_arg(model, X, batch_size, distributed)
+        callbacks.append(ProgressBar(verbose))
+        ensure_single_pool()
+        self.model, self.X, self.y, self.Xv, self.yv = model, X, y, Xv, yv
+        self.loss_fn, self.optimizer, self.scheduler, self.metrics = loss_fn, optimizer, scheduler, metrics
+        self.epochs, self.initial_epoch, self.batch_size = epochs, initial_epoch, batch_size
+        self.verbose, self.terminate_on_nan, self.distributed = verbose, terminate_on_nan, distributed
+        self.callbacks, self.task = callbacks, task_of(loss_fn)
+        self.regularized = any(p.regularizer is not None for p in model.parameters())
+        self.prefetch = (2 if transform is not None else 0) if prefetch is None else prefetch
+        self.loader = self._loader(transform, seed, shuffle, bn)
+        self.history = History()
+        self.history.seed = self.loader.seed
+        self.trainer = _Trainer(model, optimizer, epochs, self.history)
+        self.trainer.scheduler, self.trainer.seed, self.trainer.n_batches = scheduler, self.loader.seed, len(self.loader)
+        self.trainer.X, self.trainer.y, self.trainer.loss_fn = X, y, loss_fn  # (for callbacks that look at the data)
+        self.per_batch = bool(getattr(scheduler, "per_batch", False))
+        self.step = (DistStep if distributed else Step)(model, loss_fn, optimizer, clip_grad_norm)
 
-    task = _task(loss_fn)
-    regularized = any(p.regularizer is not None for p in model.parameters())
-    history = History()
-    trainer = _Trainer(model, optimizer, epochs, history)
-    trainer.scheduler = scheduler
-    trainer.X, trainer.y, trainer.loss_fn = X, y, loss_fn  # (for callbacks that look at the data: Diagnostics)
-    if prefetch is None:
-        prefetch = 2 if transform is not None else 0
-    loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, transform=transform, seed=seed,
-                        prefetch=prefetch, merge_single=bn)
-    if bn and distributed:
-        loader.min_last = 2 * dist.world_size()
-    if bn and verbose and X.shape[0] % batch_size == 1 and len(loader) > 1:
-        print(f"fit: {X.shape[0]} samples leave a last batch of one; it is merged into the previous batch "
-              "(batch norm needs two)", flush=True)
-    trainer.n_batches = len(loader)
-    loader.epoch = initial_epoch  # the data order and augmentations of epoch e come from (seed, e)
-    trainer.seed = history.seed = loader.seed
-    per_batch = bool(getattr(scheduler, "per_batch", False))
-    plateau = isinstance(scheduler, optim.lr_scheduler.ReduceLROnPlateau)
-    step = (_DistStep if distributed else _Step)(model, loss_fn, optimizer, clip_grad_norm)
-    for cb in callbacks:
-        cb.set_context(trainer)
-        cb.on_train_begin({})
-    # the callbacks that do something after a batch (a silent progress bar does not)
-    batch_cbs = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end
-                 and not (isinstance(cb, ProgressBar) and not cb.verbose)]
-    prev = None
-    with _Interrupt() as intr, _loader_core(prefetch):
-        for epoch in range(initial_epoch, epochs):
-            model.train()
-            snap = _snapshot(model), optimizer._snapshot()
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch, {})
-            t0 = time.perf_counter()
-            sums, seen, bad, b = {"loss": 0.0}, 0, False, -1
-            for b, (xb, yb) in enumerate(loader):
-                try:
-                    out, lval, ok = step(xb, yb)
-                except KeyboardInterrupt:
-                    raise
-                except BaseException:
-                    if epoch == 0 and b == 0:  # the first step failed: the call changes nothing
-                        _restore(model, snap[0])
-                        optimizer._restore(snap[1])
-                    raise
-                if regularized:
-                    lval += regularizers.penalty(model)
-                if terminate_on_nan and (not ok or not math.isfinite(lval)):
-                    bad = True
+    def _loader(self, transform, seed, shuffle, bn):
+        from .. import distributed as dist
+
+        X, batch_size = self.X, self.batch_size
+        loader = DataLoader(X, self.y, batch_size=batch_size, shuffle=shuffle, transform=transform, seed=seed,
+                            prefetch=self.prefetch, merge_single=bn)
+        if bn and self.distributed:
+            loader.min_last = 2 * dist.world_size()
+        if bn and self.verbose and X.shape[0] % batch_size == 1 and len(loader) > 1:
+            print(f"fit: {X.shape[0]} samples leave a last batch of one; it is merged into the previous batch "
+                  "(batch norm needs two)", flush=True)
+        loader.epoch = self.initial_epoch  # the data order and augmentations of epoch e come from (seed, e)
+        return loader
+
+    def train(self):
+        for cb in self.callbacks:
+            cb.set_context(self.trainer)
+            cb.on_train_begin({})
+        # the callbacks that do something after a batch (a silent progress bar does not)
+        self.batch_cbs = [cb for cb in self.callbacks if type(cb).on_batch_end is not Callback.on_batch_end
+                          and not (isinstance(cb, ProgressBar) and not cb.verbose)]
+        prev = None
+        with _Interrupt() as intr, _loader_core(self.prefetch):
+            for epoch in range(self.initial_epoch, self.epochs):
+                self.model.train()
+                snap = snapshot(self.model, self.optimizer)
+                for cb in self.callbacks:
+                    cb.on_epoch_begin(epoch, {})
+                t0 = time.perf_counter()
+                sums, seen, b = self._epoch(epoch, snap, intr)
+                if sums is None:  # a non-finite loss
+                    self._restore_finite(epoch, b, prev if (b == 0 and prev is not None) else snap, prev)
                     break
-                k = xb.shape[0]
-                seen += k
-                sums["loss"] += lval * k
-                for name, v in _metric_values(out, step.targets(yb), metrics, task).items():
-                    sums[name] = sums.get(name, 0.0) + v
-                if per_batch and scheduler is not None:
-                    scheduler.step()
-                for cb in batch_cbs:
-                    cb.on_batch_end(b, {"loss": sums["loss"] / seen, "samples": seen})
+                prev = snap
+                logs = self._epoch_logs(epoch, sums, seen, time.perf_counter() - t0)
+                for cb in self.callbacks:
+                    cb.on_epoch_end(epoch, logs)
                 if intr.hit:
+                    self.history.interrupted = True
+                    if self.verbose:
+                        print("\nfit: interrupted (Ctrl-C); returning the history so far", flush=True)
                     break
-            if bad:
-                good = prev if (b == 0 and prev is not None) else snap
-                _restore(model, good[0])
-                optimizer._restore(good[1])
-                history.terminated_on_nan = True
-                which = "the previous epoch" if good is prev else "that epoch"
-                msg = (f"fit: non-finite loss at epoch {epoch + 1}, batch {b + 1}: training stopped and the "
-                       f"parameters and optimizer state of the start of {which} restored (lower the learning "
-                       "rate, or clip gradients)")
-                warnings.warn(msg, RuntimeWarning, stacklevel=3)
-                if verbose:
-                    print("\n" + msg, flush=True)
-                break
-            prev = snap
-            if distributed:  # the metrics' sums over every rank's shards (the loss is already global)
-                names = sorted(k for k in sums if k != "loss")
-                tot = np.array([sums[k] for k in names], np.float64)
-                dist._reduce_sum(tot)
-                sums.update(zip(names, tot.tolist()))
-            secs = time.perf_counter() - t0
-            logs = {"epoch": epoch + 1}
-            logs.update({k: v / max(seen, 1) for k, v in sums.items()})
-            if Xv is not None:
-                ev = (_evaluate_sharded if distributed else evaluate)(model, Xv, yv, loss=loss_fn, metrics=metrics,
-                                                                       batch_size=max(256, batch_size))
-                logs.update({f"val_{k}": v for k, v in ev.items()})
-            if "accuracy" in logs and "val_accuracy" in logs:
-                logs["gap"] = (1 - logs["val_accuracy"]) - (1 - logs["accuracy"])
-            elif "val_loss" in logs:
-                logs["gap"] = logs["val_loss"] - logs["loss"]
-            logs["lr"] = optimizer.param_groups[0]["lr"]
-            logs["seconds"] = secs
-            logs["samples_per_sec"] = seen / secs if secs > 0 else float("nan")
-            history.append(logs)
-            if scheduler is not None and not per_batch:
-                if plateau:
-                    scheduler.step(logs.get("val_loss", logs["loss"]))
-                else:
-                    scheduler.step()
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, logs)
+                if self.trainer.stop_training:
+                    break
+        for cb in self.callbacks:
+            cb.on_train_end({})
+        return self.history
+
+    def _epoch(self, epoch, snap, intr):
+        """One pass over the loader: (metric sums, samples seen, last batch index), or (None, 0, batch)
+        at a non-finite loss."""
+        sums, seen, b = {"loss": 0.0}, 0, -1
+        for b, (xb, yb) in enumerate(self.loader):
+            try:
+                out, lval, ok = self.step(xb, yb)
+            except KeyboardInterrupt:
+                raise
+            except BaseException:
+                if epoch == 0 and b == 0:  # the first step failed: the call changes nothing
+                    restore(self.model, self.optimizer, snap)
+                raise
+            if self.regularized:
+                lval += regularizers.penalty(self.model)
+            if self.terminate_on_nan and (not ok or not math.isfinite(lval)):
+                return None, 0, b
+            k = xb.shape[0]
+            seen += k
+            sums["loss"] += lval * k
+            for name, v in _metric_values(out, self.step.targets(yb), self.metrics, self.task).items():
+                sums[name] = sums.get(name, 0.0) + v
+            if self.per_batch and self.scheduler is not None:
+                self.scheduler.step()
+            for cb in self.batch_cbs:
+                cb.on_batch_end(b, {"loss": sums["loss"] / seen, "samples": seen})
             if intr.hit:
-                history.interrupted = True
-                if verbose:
-                    print("\nfit: interrupted (Ctrl-C); returning the history so far", flush=True)
                 break
-            if trainer.stop_training:
-                break
-    for cb in callbacks:
-        cb.on_train_end({})
-    return history
+        return sums, seen, b
+
+    def _restore_finite(self, epoch, b, good, prev):
+        """A non-finite loss: back to the last state known to give a finite one, with a warning."""
+        restore(self.model, self.optimizer, good)
+        self.history.terminated_on_nan = True
+        which = "the previous epoch" if good is prev else "that epoch"
+        msg = (f"fit: non-finite loss at epoch {epoch + 1}, batch {b + 1}: training stopped and the parameters "
+               f"and optimizer state of the start of {which} restored (lower the learning rate, or clip gradients)")
+        warnings.warn(msg, RuntimeWarning, stacklevel=4)
+        if self.verbose:
+            print("\n" + msg, flush=True)
+
+    def _epoch_logs(self, epoch, sums, seen, secs):
+        """The epoch's history entry (training and validation values, gap, lr, speed); steps an epoch-wise
+        scheduler."""
+        if self.distributed:  # the metrics' sums over every rank's shards (the loss is already global)
+            from .. import distributed as dist
+
+            names = sorted(k for k in sums if k != "loss")
+            tot = np.array([sums[k] for k in names], np.float64)
+            dist._reduce_sum(tot)
+            sums.update(zip(names, tot.tolist()))
+        logs = {"epoch": epoch + 1}
+        logs.update({k: v / max(seen, 1) for k, v in sums.items()})
+        if self.Xv is not None:
+            ev = (_evaluate_sharded if self.distributed else evaluate)(
+                self.model, self.Xv, self.yv, loss=self.loss_fn, metrics=self.metrics,
+                batch_size=max(256, self.batch_size))
+            logs.update({f"val_{k}": v for k, v in ev.items()})
+        if "accuracy" in logs and "val_accuracy" in logs:
+            logs["gap"] = (1 - logs["val_accuracy"]) - (1 - logs["accuracy"])
+        elif "val_loss" in logs:
+            logs["gap"] = logs["val_loss"] - logs["loss"]
+        logs["lr"] = self.optimizer.param_groups[0]["lr"]
+        logs["seconds"] = secs
+        logs["samples_per_sec"] = seen / secs if secs > 0 else float("nan")
+        self.history.append(logs)
+        if self.scheduler is not None and not self.per_batch:
+            if isinstance(self.scheduler, optim.lr_scheduler.ReduceLROnPlateau):
+                self.scheduler.step(logs.get("val_loss", logs["loss"]))
+            else:
+                self.scheduler.step()
+        return logs

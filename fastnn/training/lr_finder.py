@@ -6,7 +6,10 @@ import math
 import numpy as np
 
 from .._random import default_generator
-from ..tensor import _wrap
+from .._state import restore, snapshot
+from ..nn.module import Module
+from ._args import arrays_arg, loss_fn_arg
+from ._step import Step
 
 
 class LRFinderResult:
@@ -114,9 +117,6 @@ def lr_find(model, X, y, *, loss, optimizer, start_lr=1e-7, end_lr=10.0, num_ite
     >>> found = fastnn.lr_find(model, X, y, loss="cross_entropy", optimizer=opt)
     >>> opt.param_groups[0]["lr"] = found.suggestion
     """
-    from ..nn.module import Module
-    from . import loop
-
     if not isinstance(model, Module):
         raise TypeError(f"model: expected a fastnn Module, got {type(model).__name__}")
     for name, v in (("start_lr", start_lr), ("end_lr", end_lr)):
@@ -130,11 +130,10 @@ def lr_find(model, X, y, *, loss, optimizer, start_lr=1e-7, end_lr=10.0, num_ite
         raise ValueError(f"smooth: expected a number in [0, 1), got {smooth!r}")
     if not diverge > 1:
         raise ValueError(f"diverge: expected a factor > 1, got {diverge!r}")
-    X, y = loop._check_arrays(X, y)
-    loss_fn = loop._loss_fn(loss)
-    from ..diagnostics import model_state, restore_state
-
-    snap = model_state(model, optimizer)
+    X, y = arrays_arg(X, y)
+    loss_fn = loss_fn_arg(loss)
+    snap = snapshot(model, optimizer, full=True)
+    step = Step(model, loss_fn, optimizer, None)
     rng = np.random.default_rng(seed)
     lrs, losses, raw = [], [], []
     avg, best = 0.0, math.inf
@@ -151,12 +150,7 @@ def lr_find(model, X, y, *, loss, optimizer, start_lr=1e-7, end_lr=10.0, num_ite
                 order, pos = rng.permutation(len(X)), 0
             idx = order[pos:pos + batch_size]
             pos += batch_size
-            optimizer.zero_grad()
-            out = model(_wrap(X[idx]))
-            lt = loss_fn(out, _wrap(y[idx]))
-            lt.backward()
-            optimizer.step()
-            lv = float(lt.item())
+            _, lv, _ = step(X[idx], y[idx])
             avg = smooth * avg + (1 - smooth) * lv
             sm = avg / (1 - smooth ** (i + 1))
             lrs.append(lr)
@@ -166,7 +160,7 @@ def lr_find(model, X, y, *, loss, optimizer, start_lr=1e-7, end_lr=10.0, num_ite
             if not math.isfinite(sm) or sm > diverge * best:
                 break
     finally:
-        restore_state(model, optimizer, snap)
+        restore(model, optimizer, snap)
     finite = [i for i, v in enumerate(losses) if math.isfinite(v)]
     lrs = [lrs[i] for i in finite]
     return LRFinderResult(lrs, [losses[i] for i in finite], [raw[i] for i in finite],

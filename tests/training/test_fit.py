@@ -218,9 +218,9 @@ def test_accuracy_only_where_it_means_something():
 
 
 def _fit_state(model_fn, X, y, assign, monkeypatch, **kw):
-    from fastnn.training import loop
-    monkeypatch.setattr(loop, "_chain_writes_each_once",
-                        (lambda m, o: loop.__dict__["_real_chain_check"](m, o)) if assign else (lambda m, o: False))
+    from fastnn.training import _step
+    monkeypatch.setattr(_step, "chain_writes_each_once",
+                        (lambda m, o: _step.__dict__["_real_chain_check"](m, o)) if assign else (lambda m, o: False))
     m = model_fn()
     opt = kw.pop("opt")(m)
     fastnn.fit(m, X, y, loss="cross_entropy", optimizer=opt, epochs=2, batch_size=32, seed=1, verbose=0, **kw)
@@ -232,8 +232,8 @@ def _fit_state(model_fn, X, y, assign, monkeypatch, **kw):
 def test_assigned_gradients_train_exactly_as_zeroed_and_added(digits, monkeypatch, opt):
     """fit's step assigns each parameter's gradient when its chain writes every one exactly once
     (no zero_grad pass); the run is bitwise the one zero_grad + accumulation gives, gradients included."""
-    from fastnn.training import loop
-    monkeypatch.setattr(loop, "_real_chain_check", loop._chain_writes_each_once, raising=False)
+    from fastnn.training import _step
+    monkeypatch.setattr(_step, "_real_chain_check", _step.chain_writes_each_once, raising=False)
     Xtr, ytr, _, _ = digits
 
     def model():
@@ -243,7 +243,7 @@ def test_assigned_gradients_train_exactly_as_zeroed_and_added(digits, monkeypatc
 
     X = Xtr[:600, None, :]
     m = model()
-    assert loop._chain_writes_each_once(m, opt(m))
+    assert _step.chain_writes_each_once(m, opt(m))
     a_sd, a_g, _ = _fit_state(model, X, ytr[:600], True, monkeypatch, opt=opt, clip_grad_norm=1.0)
     b_sd, b_g, _ = _fit_state(model, X, ytr[:600], False, monkeypatch, opt=opt, clip_grad_norm=1.0)
     for k in a_sd:
@@ -255,7 +255,7 @@ def test_assigned_gradients_train_exactly_as_zeroed_and_added(digits, monkeypatc
 def test_gradients_are_added_where_a_chain_writes_one_twice():
     """A layer used twice in a Sequential, tied weights, a parameter the chain never writes, a frozen
     layer: assignment only where it cannot lose a contribution."""
-    from fastnn.training.loop import _chain_writes_each_once as once
+    from fastnn.training._step import chain_writes_each_once as once
     lin, act = nn.Linear(8, 8), nn.ReLU()
     shared = nn.Sequential(lin, act, lin)
     assert not once(shared, optim.SGD(shared, lr=0.1))
