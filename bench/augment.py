@@ -12,7 +12,7 @@ import statistics
 import numpy as np
 
 import fastnn
-from fastnn import data as D
+from fastnn import augment as D
 from fastnn import nn, optim
 from fastnn.benchmark import machine_info, thread_list, time_side_by_side, write_json
 
@@ -46,8 +46,8 @@ def main(argv=None):
     N = 4096
     X = rng.random((N, 3, 32, 32)).astype(np.float32)
     y = rng.integers(0, 10, N)
-    pipe = D.Compose([D.RandomHorizontalFlip(), D.RandomCrop(32, padding=4), D.RandomRotation(10),
-                      D.ColorJitter(0.2, 0.2, 0.2, 0.05)])
+    pipe = D.BatchCompose([D.BatchRandomHorizontalFlip(), D.BatchRandomCrop(32, padding=4), D.BatchRandomRotation(10),
+                      D.BatchColorJitter(0.2, 0.2, 0.2, 0.05)])
     batch = X[:128]
     print(f"fastnn {info['fastnn']} | {info['cpu']} | {info['cores']} cores | batch 128 x (3, 32, 32)")
     rows = []

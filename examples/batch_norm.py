@@ -12,12 +12,12 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import fastnn
-from fastnn import data, nn, optim
+from fastnn import augment, nn, optim
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X.astype(np.float32), y, test_size=0.25, random_state=0,
                                                     stratify=y)
-scaler = data.Standardize().fit(X_train)          # x' = (x - mean) / std, fitted on the training set only
+scaler = augment.Standardize().fit(X_train)          # x' = (x - mean) / std, fitted on the training set only
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
 

@@ -12,7 +12,7 @@ import time
 
 
 import fastnn
-from fastnn import data, demo, nn, optim
+from fastnn import augment, demo, nn, optim
 
 
 def cnn(channels=(32, 64, 64), p=0.2):
@@ -28,7 +28,7 @@ def run(epochs=15, batch_size=32, lr=3e-3, seed=0, channels=(32, 64, 64), verbos
     """Train the CNN on the demo's split; returns (test accuracy, seconds, model)."""
     fastnn.manual_seed(seed)
     Xtr, ytr, Xte, yte = demo.load_digits_split(seed)
-    scaler = data.Standardize().fit(Xtr)
+    scaler = augment.Standardize().fit(Xtr)
     Xtr, Xte = (scaler.transform(a).reshape(-1, 1, 8, 8) for a in (Xtr, Xte))
     model = cnn(channels)
     t0 = time.perf_counter()

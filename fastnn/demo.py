@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from . import data, nn, optim, training
+from . import augment, nn, optim, training
 from .tensor import manual_seed
 from .training import evaluate, fit
 
@@ -41,7 +41,7 @@ def default_network(n_in, n_out, hidden=(128, 64), p=0.2):
 def run(epochs=40, batch_size=32, lr=0.05, seed=0, plot="fastnn-demo-curves.png", verbose=1):
     manual_seed(seed)
     Xtr, ytr, Xte, yte = load_digits_split(seed)
-    scaler = data.Standardize().fit(Xtr)  # statistics of the training set only
+    scaler = augment.Standardize().fit(Xtr)  # statistics of the training set only
     Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
     model = default_network(Xtr.shape[1], 10)
     opt = optim.SGD(model, lr=lr, momentum=0.9, nesterov=True)

@@ -10,7 +10,7 @@ from ._harness import Result, digits, experiment, median, mlp, save_figure, seed
 @experiment("regularization", "none, L1, L2, elastic net, dropout, early stopping and augmentation on a small "
                               "training set: the train/test gap")
 def regularization(quick):
-    from .. import data as fdata
+    from .. import augment
     from .. import manual_seed, nn, optim, regularizers, training
     from ._harness import mnist1d
     full = None if quick else mnist1d()
@@ -42,8 +42,8 @@ def regularization(quick):
                 cut = int(0.8 * n_train)
                 data = (Xtr[:cut], ytr[:cut], Xtr[cut:], ytr[cut:])
             if kw.get("augment"):
-                aug = [fdata.RandomShift(*shift)] + ([fdata.RandomRotation(10)] if name_data == "digits" else [])
-                fit_kw["transform"] = fdata.Compose(aug)
+                aug = [augment.BatchRandomShift(*shift)] + ([augment.BatchRandomRotation(10)] if name_data == "digits" else [])
+                fit_kw["transform"] = augment.BatchCompose(aug)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 train(m, data, opt, epochs, batch_size=32, seed=s, **fit_kw)

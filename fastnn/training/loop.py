@@ -18,7 +18,7 @@ import numpy as np
 from .. import _mpi, optim, regularizers
 from .._state import restore, snapshot
 from .._threads import ensure_single_pool, get_num_threads, set_num_threads
-from ..data import DataLoader
+from ..utils.data import DataLoader, TensorDataset
 from ..nn.loss import _Loss
 from ..tensor import _arr, _wrap
 from . import _args
@@ -330,14 +330,16 @@ class _FitRun:
         from .. import distributed as dist
 
         X, batch_size = self.X, self.batch_size
-        loader = DataLoader(X, self.y, batch_size=batch_size, shuffle=shuffle, transform=transform, seed=seed,
-                            prefetch=self.prefetch, merge_single=bn)
-        if bn and self.distributed:
-            loader.min_last = 2 * dist.world_size()
+        if seed is None:  # still reproducible afterwards: the seed drawn is in the history
+            seed = int(np.random.SeedSequence().entropy % (1 << 63))
+        # batch norm needs two samples per step (per rank): a last batch of fewer joins the previous one
+        min_last = (2 * dist.world_size() if self.distributed else 2) if bn else 1
+        loader = DataLoader(TensorDataset(X, self.y), batch_size=batch_size, shuffle=shuffle, transform=transform,
+                            seed=seed, prefetch=self.prefetch, min_last_batch=min_last)
         if bn and self.verbose and X.shape[0] % batch_size == 1 and len(loader) > 1:
             print(f"fit: {X.shape[0]} samples leave a last batch of one; it is merged into the previous batch "
                   "(batch norm needs two)", flush=True)
-        loader.epoch = self.initial_epoch  # the data order and augmentations of epoch e come from (seed, e)
+        loader.set_epoch(self.initial_epoch)  # the data order and augmentations of epoch e come from (seed, e)
         return loader
 
     def train(self):
@@ -379,6 +381,7 @@ class _FitRun:
         at a non-finite loss."""
         sums, seen, b = {"loss": 0.0}, 0, -1
         for b, (xb, yb) in enumerate(self.loader):
+            xb, yb = xb._a, yb._a
             try:
                 out, lval, ok = self.step(xb, yb)
             except KeyboardInterrupt:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import data as D
+from fastnn import augment as D
 
 
 def imgs(n=6, c=3, h=7, w=9, seed=0, dtype=np.float32):
@@ -12,12 +12,12 @@ def imgs(n=6, c=3, h=7, w=9, seed=0, dtype=np.float32):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_flips_and_transpose_exact(dtype):
     x = imgs(dtype=dtype)
-    np.testing.assert_array_equal(D.RandomHorizontalFlip(1.0)(x), x[..., ::-1])
-    np.testing.assert_array_equal(D.RandomVerticalFlip(1.0)(x), x[..., ::-1, :])
-    np.testing.assert_array_equal(D.RandomHorizontalFlip(0.0)(x), x)
+    np.testing.assert_array_equal(D.BatchRandomHorizontalFlip(1.0)(x), x[..., ::-1])
+    np.testing.assert_array_equal(D.BatchRandomVerticalFlip(1.0)(x), x[..., ::-1, :])
+    np.testing.assert_array_equal(D.BatchRandomHorizontalFlip(0.0)(x), x)
     sq = imgs(h=8, w=8, dtype=dtype)
-    np.testing.assert_array_equal(D.RandomTranspose(1.0)(sq), sq.transpose(0, 1, 3, 2))
-    y = D.RandomHorizontalFlip(0.5)(x, np.random.default_rng(3))
+    np.testing.assert_array_equal(D.BatchRandomTranspose(1.0)(sq), sq.transpose(0, 1, 3, 2))
+    y = D.BatchRandomHorizontalFlip(0.5)(x, np.random.default_rng(3))
     flipped = [np.array_equal(y[i], x[i, :, :, ::-1]) for i in range(len(x))]
     kept = [np.array_equal(y[i], x[i]) for i in range(len(x))]
     assert all(f or k for f, k in zip(flipped, kept)) and any(flipped) and any(kept)
@@ -25,23 +25,23 @@ def test_flips_and_transpose_exact(dtype):
 
 def test_identities():
     x = imgs()
-    np.testing.assert_array_equal(D.RandomRotation(0)(x), x)
-    np.testing.assert_array_equal(D.RandomCrop((7, 9))(x), x)
-    np.testing.assert_array_equal(D.RandomShift(0, 0)(x), x)
-    np.testing.assert_array_equal(D.RandomZoom((1.0, 1.0))(x), x)
-    np.testing.assert_array_equal(D.ColorJitter()(x), x)
+    np.testing.assert_array_equal(D.BatchRandomRotation(0)(x), x)
+    np.testing.assert_array_equal(D.BatchRandomCrop((7, 9))(x), x)
+    np.testing.assert_array_equal(D.BatchRandomShift(0, 0)(x), x)
+    np.testing.assert_array_equal(D.BatchRandomZoom((1.0, 1.0))(x), x)
+    np.testing.assert_array_equal(D.BatchColorJitter()(x), x)
 
 
 def test_rotation_by_90_is_rot90_counterclockwise():
     x = imgs(h=8, w=8)
-    y = D.RandomRotation((90, 90))(x)
+    y = D.BatchRandomRotation((90, 90))(x)
     np.testing.assert_allclose(y, np.rot90(x, 1, axes=(2, 3)), atol=1e-6)
 
 
 def test_shift_and_crop_against_numpy():
     x = imgs()
     rng = np.random.default_rng(5)
-    y = D.RandomShift(2, 1)(x, np.random.default_rng(5))
+    y = D.BatchRandomShift(2, 1)(x, np.random.default_rng(5))
     dy = -(-rng.integers(-1, 2, len(x)))  # reproduce the draws: dy first, then dx
     dx = rng.integers(-2, 3, len(x))
     for i in range(len(x)):
@@ -53,7 +53,7 @@ def test_shift_and_crop_against_numpy():
                 if 0 <= sr < H and 0 <= sc < W:
                     ref[:, r, c] = x[i, :, sr, sc]
         np.testing.assert_array_equal(y[i], ref)
-    z = D.RandomCrop(5, padding=2)(x, np.random.default_rng(1))
+    z = D.BatchRandomCrop(5, padding=2)(x, np.random.default_rng(1))
     assert z.shape == (6, 3, 5, 5)
     pad = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))
     for i in range(len(x)):  # every crop is some window of the padded image
@@ -64,11 +64,11 @@ def test_shift_and_crop_against_numpy():
 
 def test_resized_crop_and_zoom_shapes_and_ranges():
     x = imgs(h=16, w=16)
-    y = D.RandomResizedCrop(8, scale=(0.5, 1.0))(x, np.random.default_rng(0))
+    y = D.BatchRandomResizedCrop(8, scale=(0.5, 1.0))(x, np.random.default_rng(0))
     assert y.shape == (6, 3, 8, 8) and y.min() >= 0 and y.max() <= 1
     # full-image crop resized to the same size is the identity
-    np.testing.assert_allclose(D.RandomResizedCrop(16, scale=(1, 1), ratio=(1, 1))(x), x, atol=1e-6)
-    z = D.RandomZoom((2.0, 2.0))(x)
+    np.testing.assert_allclose(D.BatchRandomResizedCrop(16, scale=(1, 1), ratio=(1, 1))(x), x, atol=1e-6)
+    z = D.BatchRandomZoom((2.0, 2.0))(x)
     np.testing.assert_allclose(z[:, :, 7:9, 7:9].mean(), x[:, :, 6:10, 6:10].mean(), atol=0.1)
 
 
@@ -78,33 +78,33 @@ def _gray(x):
 
 def test_color_factors_as_documented():
     x = imgs(seed=2)
-    b = D.ColorJitter(brightness=(1.5, 1.5))(x)
+    b = D.BatchColorJitter(brightness=(1.5, 1.5))(x)
     np.testing.assert_allclose(b, np.clip(1.5 * x, 0, 1), atol=1e-6)
-    c = D.ColorJitter(contrast=(0.5, 0.5))(x)
+    c = D.BatchColorJitter(contrast=(0.5, 0.5))(x)
     m = _gray(x).mean(axis=(1, 2))[:, None, None, None]
     np.testing.assert_allclose(c, np.clip(0.5 * x + 0.5 * m, 0, 1), atol=1e-6)
-    s = D.ColorJitter(saturation=(0.0, 0.0))(x)
+    s = D.BatchColorJitter(saturation=(0.0, 0.0))(x)
     np.testing.assert_allclose(s, np.repeat(_gray(x)[:, None], 3, axis=1), atol=1e-6)
-    h = D.ColorJitter(hue=(0.0, 0.0))(x)
+    h = D.BatchColorJitter(hue=(0.0, 0.0))(x)
     np.testing.assert_allclose(h, x, atol=1e-6)
-    full = D.ColorJitter(hue=(0.5, 0.5))(D.ColorJitter(hue=(0.5, 0.5))(x))  # two half turns
+    full = D.BatchColorJitter(hue=(0.5, 0.5))(D.BatchColorJitter(hue=(0.5, 0.5))(x))  # two half turns
     np.testing.assert_allclose(full, x, atol=1e-5)
     gray_img = np.random.default_rng(1).random((2, 1, 4, 4)).astype(np.float32)
-    np.testing.assert_array_equal(D.ColorJitter(saturation=0.5, hue=0.2)(gray_img), gray_img)
+    np.testing.assert_array_equal(D.BatchColorJitter(saturation=0.5, hue=0.2)(gray_img), gray_img)
 
 
 def test_color_jitter_matches_torchvision_hue_if_available():
     tvf = pytest.importorskip("torchvision.transforms.functional")
     import torch
     x = imgs(n=2, seed=4)
-    ours = D.ColorJitter(hue=(0.2, 0.2))(x)
+    ours = D.BatchColorJitter(hue=(0.2, 0.2))(x)
     theirs = np.stack([tvf.adjust_hue(torch.from_numpy(x[i]), 0.2).numpy() for i in range(2)])
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
 
 def test_normalize_and_standardize():
     x = imgs()
-    n = D.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))(x)
+    n = D.BatchNormalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))(x)
     np.testing.assert_allclose(n, (x - 0.5) / 0.5, atol=1e-6)
     X = np.random.default_rng(0).normal(5, 3, (500, 4))
     X[:, 3] = 7.0
@@ -118,13 +118,13 @@ def test_normalize_and_standardize():
     with pytest.raises(RuntimeError, match="fit"):
         D.Standardize().transform(X)
     with pytest.raises(ValueError, match="std"):
-        D.Normalize(0, 0)
+        D.BatchNormalize(0, 0)
 
 
 def test_compose_reproducible_and_multithread_invariant():
     x = imgs(n=16, h=12, w=12)
-    t = D.Compose([D.RandomRotation(20), D.RandomHorizontalFlip(), D.ColorJitter(0.3, 0.3, 0.3, 0.05),
-                   D.RandomCrop(10, padding=1)])
+    t = D.BatchCompose([D.BatchRandomRotation(20), D.BatchRandomHorizontalFlip(), D.BatchColorJitter(0.3, 0.3, 0.3, 0.05),
+                   D.BatchRandomCrop(10, padding=1)])
     outs = []
     for nt in (1, 2, 3):
         with fastnn.set_num_threads(nt):
@@ -136,22 +136,22 @@ def test_compose_reproducible_and_multithread_invariant():
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match=r"expected an image batch \(N, C, H, W\)"):
-        D.RandomHorizontalFlip()(np.zeros((3, 4)))
+        D.BatchRandomHorizontalFlip()(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="p: expected a probability"):
-        D.RandomHorizontalFlip(2)
+        D.BatchRandomHorizontalFlip(2)
     with pytest.raises(ValueError, match="square"):
-        D.RandomTranspose(1.0)(imgs())
+        D.BatchRandomTranspose(1.0)(imgs())
     with pytest.raises(ValueError, match="hue"):
-        D.ColorJitter(hue=0.7)
+        D.BatchColorJitter(hue=0.7)
     with pytest.raises(ValueError, match="larger than the padded image"):
-        D.RandomCrop(20)(imgs())
+        D.BatchRandomCrop(20)(imgs())
 
 
 @pytest.mark.parametrize("h", [0.1, -0.3, 0.5])
 def test_hue_matches_an_independent_hsv_reference(h):
     colors = pytest.importorskip("matplotlib.colors")
     x = imgs(n=3, seed=6)
-    ours = D.ColorJitter(hue=(h, h))(x)
+    ours = D.BatchColorJitter(hue=(h, h))(x)
     hsv = colors.rgb_to_hsv(np.moveaxis(x, 1, -1).astype(np.float64))
     hsv[..., 0] = (hsv[..., 0] + h) % 1.0
     ref = np.moveaxis(colors.hsv_to_rgb(hsv), -1, 1)
@@ -160,10 +160,10 @@ def test_hue_matches_an_independent_hsv_reference(h):
 
 def test_compose_fuses_geometric_transforms():
     x = imgs(n=5, h=10, w=10)
-    flips = D.Compose([D.RandomHorizontalFlip(1.0), D.RandomVerticalFlip(1.0)])
+    flips = D.BatchCompose([D.BatchRandomHorizontalFlip(1.0), D.BatchRandomVerticalFlip(1.0)])
     np.testing.assert_array_equal(flips(x), x[..., ::-1, ::-1])
-    seq = [D.RandomCrop(8, padding=1), D.RandomHorizontalFlip(0.5)]
-    fused = D.Compose(seq)(x, np.random.default_rng(4))
+    seq = [D.BatchRandomCrop(8, padding=1), D.BatchRandomHorizontalFlip(0.5)]
+    fused = D.BatchCompose(seq)(x, np.random.default_rng(4))
     r = np.random.default_rng(4)
     one_by_one = seq[1](seq[0](x, r), r)
     np.testing.assert_array_equal(fused, one_by_one)  # integer maps: exactly the same result
@@ -183,14 +183,14 @@ def test_affine_kernel_survives_hostile_maps():
 
 def test_resize_matches_torch_bilinear():
     x = imgs(n=2, h=8, w=12)
-    np.testing.assert_array_equal(D.Resize((8, 12))(x), x)
-    up = D.Resize(16)(x)
+    np.testing.assert_array_equal(D.BatchResize((8, 12))(x), x)
+    up = D.BatchResize(16)(x)
     assert up.shape == (2, 3, 16, 16)
     torch = pytest.importorskip("torch")
     ref = torch.nn.functional.interpolate(torch.from_numpy(x), size=(16, 16), mode="bilinear",
                                           align_corners=False).numpy()
     np.testing.assert_allclose(up, ref, atol=1e-5)
-    down = D.Resize((4, 6))(x)
+    down = D.BatchResize((4, 6))(x)
     ref = torch.nn.functional.interpolate(torch.from_numpy(x), size=(4, 6), mode="bilinear",
                                           align_corners=False, antialias=False).numpy()
     np.testing.assert_allclose(down, ref, atol=1e-5)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fastnn
-from fastnn import data, nn, training
+from fastnn import augment, nn, training
 from fastnn.vision import transforms as T
 
 
@@ -54,9 +54,9 @@ def test_batch_size_is_validated_by_predict_and_evaluate(bs):
         fastnn.evaluate(net(), X, y, batch_size=bs)
 
 
-@pytest.mark.parametrize("make", [lambda: data.RandomRotation(float("nan")), lambda: data.RandomShift(float("nan")),
-                                  lambda: data.RandomZoom((float("nan"), 1.0)), lambda: data.ColorJitter(hue=float("nan")),
-                                  lambda: data.RandomCrop(8, padding=float("nan")), lambda: data.Normalize([float("nan")], [1]),
+@pytest.mark.parametrize("make", [lambda: augment.BatchRandomRotation(float("nan")), lambda: augment.BatchRandomShift(float("nan")),
+                                  lambda: augment.BatchRandomZoom((float("nan"), 1.0)), lambda: augment.BatchColorJitter(hue=float("nan")),
+                                  lambda: augment.BatchRandomCrop(8, padding=float("nan")), lambda: augment.BatchNormalize([float("nan")], [1]),
                                   lambda: T.RandomRotation(float("nan")), lambda: T.RandomAffine(0, translate=(float("nan"), 0)),
                                   lambda: T.Normalize((float("inf"),), (1,)), lambda: T.RandomCrop(4, padding=float("nan")),
                                   lambda: T.Pad(-1)])

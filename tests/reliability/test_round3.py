@@ -445,13 +445,14 @@ def test_forged_states_are_refused():
 
 
 def test_bad_small_inputs_get_clear_errors():
-    from fastnn import data
+    from fastnn import augment
+    from fastnn.utils.data import DataLoader, TensorDataset
     from fastnn.vision.transforms import functional as VF
     for bad in ("x", -1, 1.5, True):
         with pytest.raises(ValueError, match="seed"):
-            data.DataLoader(np.zeros((4, 2)), np.zeros(4), seed=bad)
+            DataLoader(TensorDataset(np.zeros((4, 2)), np.zeros(4)), seed=bad)
     with pytest.raises(ValueError, match="size"):
-        data.RandomResizedCrop(0)
+        augment.BatchRandomResizedCrop(0)
     with pytest.raises(ValueError, match="height and width"):
         VF.crop(fastnn.rand(3, 8, 8), 0, 0, 0, 4)
     X, y = np.random.rand(20, 4).astype(np.float32), np.arange(20, dtype=np.uint64) % 3

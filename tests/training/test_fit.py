@@ -194,9 +194,9 @@ def test_augmented_training_on_images():
     y = (X[:, 0, :4].mean(axis=(1, 2)) > X[:, 0, 4:].mean(axis=(1, 2))).astype(np.int64)
     fastnn.manual_seed(0)
     m = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 2))
-    from fastnn import data as D
+    from fastnn import augment as D
     h = fastnn.fit(m, X, y, loss="cross_entropy", optimizer="adam", epochs=3, verbose=0, seed=1,
-                   transform=D.Compose([D.RandomHorizontalFlip(), D.ColorJitter(brightness=0.2)]))
+                   transform=D.BatchCompose([D.BatchRandomHorizontalFlip(), D.BatchColorJitter(brightness=0.2)]))
     assert len(h) == 3 and np.isfinite(h["loss"]).all()
 
 

@@ -1,7 +1,9 @@
-"""Normalization and augmentation transforms for batches.
+"""fastnn.augment: normalization and augmentation of whole batches (what ``fit(transform=...)`` and
+``DataLoader(transform=...)`` take).
 
-A transform is called as ``t(batch, rng)`` (rng: a numpy Generator; the DataLoader passes its seeded
-one, so every epoch draws fresh parameters and the same seed reproduces them). Image augmentations
+Their names say Batch (torchvision's per-image transforms are fastnn.vision.transforms): they are called as
+``t(batch, rng)`` (rng: a numpy Generator; the DataLoader passes its seeded one, so every epoch draws fresh
+parameters and the same seed reproduces them). Image augmentations
 take float batches (N, C, H, W); each sample gets its own random parameters, and the pixel work runs
 in C with OpenMP over the batch (geometric ops as one per-sample affine resampling, bilinear).
 
@@ -12,8 +14,8 @@ import math
 
 import numpy as np
 
-from .._ext import _augment
-from .._random import numpy_rng
+from ._ext import _augment
+from ._random import numpy_rng
 
 
 def _images(x, who):
@@ -63,7 +65,7 @@ def _range(v, name, center=None, lo=None):
     return r
 
 
-class Transform:
+class BatchTransform:
     def __call__(self, x, rng=None):
         raise NotImplementedError
 
@@ -72,7 +74,7 @@ class Transform:
         return f"{type(self).__name__}({args})"
 
 
-class Compose(Transform):
+class BatchCompose(BatchTransform):
     """Apply transforms in order. Consecutive geometric transforms (flips, shifts, crops, rotations,
     zooms) are fused: their per-sample maps are composed and the image is resampled once (one bilinear
     interpolation instead of several, and `fill` only outside the original image); the random draws
@@ -105,7 +107,7 @@ def _bshape(x):
     return (1, -1) + (1,) * (x.ndim - 2) if x.ndim > 2 else (1, -1)
 
 
-class Normalize(Transform):
+class BatchNormalize(BatchTransform):
     """x' = (x - mean) / std, per channel for (N, C, H, W) (as torchvision; e.g. mean = std =
     (0.5, 0.5, 0.5) for CIFAR-10 scaled to [0, 1]) or per feature for (N, F)."""
 
@@ -124,12 +126,12 @@ class Normalize(Transform):
         dt = x.dtype if x.dtype.kind == "f" else np.float32
         k = x.shape[1] if x.ndim >= 2 else x.shape[-1]
         if self.mean.size not in (1, k):
-            raise ValueError(f"Normalize: {self.mean.size} means for {k} channels/features")
+            raise ValueError(f"BatchNormalize: {self.mean.size} means for {k} channels/features")
         bs = _bshape(x) if x.ndim >= 2 else (-1,)
         return ((x - self.mean.astype(dt).reshape(bs)) / self.std.astype(dt).reshape(bs)).astype(dt, copy=False)
 
 
-class Standardize(Transform):
+class Standardize(BatchTransform):
     """x' = (x - mu) / sigma with mu, sigma fitted on the training data only (per feature for (N, F),
     per channel for (N, C, ...)). Features with sigma = 0 are only centred."""
 
@@ -177,7 +179,7 @@ class Standardize(Transform):
 _IDENTITY = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
 
 
-class _Affine(Transform):
+class _Affine(BatchTransform):
     fill = 0.0
     edge = False  # replicate the border instead of filling (resizing transforms)
 
@@ -210,7 +212,7 @@ def _fused(group, x, rng):
     return _augment.affine_sample(x, A, (h, w), fill=group[0].fill, edge=group[0].edge)
 
 
-class RandomHorizontalFlip(_Affine):
+class BatchRandomHorizontalFlip(_Affine):
     """Mirror left-right with probability p. Not for images whose sides differ (medical scans, text)."""
 
     def __init__(self, p=0.5):
@@ -223,7 +225,7 @@ class RandomHorizontalFlip(_Affine):
         return A
 
 
-class RandomVerticalFlip(_Affine):
+class BatchRandomVerticalFlip(_Affine):
     """Mirror top-bottom with probability p. Not for natural scenes with a sky, nor medical images."""
 
     def __init__(self, p=0.5):
@@ -236,7 +238,7 @@ class RandomVerticalFlip(_Affine):
         return A
 
 
-class RandomTranspose(_Affine):
+class BatchRandomTranspose(_Affine):
     """Swap the two image axes with probability p (square images). Not for digits or text."""
 
     def __init__(self, p=0.5):
@@ -244,14 +246,14 @@ class RandomTranspose(_Affine):
 
     def _matrices(self, n, H, W, rng):
         if H != W:
-            raise ValueError(f"RandomTranspose: needs square images, got {H}x{W}")
+            raise ValueError(f"BatchRandomTranspose: needs square images, got {H}x{W}")
         A = np.tile(_IDENTITY, (n, 1))
         t = rng.random(n) < self.p
         A[t] = [0.0, 1.0, 0.0, 1.0, 0.0, 0.0]
         return A
 
 
-class RandomShift(_Affine):
+class BatchRandomShift(_Affine):
     """Translate by a whole number of pixels, uniformly in [-max_dx, max_dx] x [-max_dy, max_dy]
     (a float below 1 is a fraction of the width/height), filling with `fill`."""
 
@@ -268,9 +270,9 @@ class RandomShift(_Affine):
         return A
 
 
-class RandomCrop(_Affine):
+class BatchRandomCrop(_Affine):
     """A random size x size window of the image padded by `padding` pixels (torchvision's
-    RandomCrop(size, padding)). size = the image size with padding = 0 is the identity."""
+    BatchRandomCrop(size, padding)). size = the image size with padding = 0 is the identity."""
 
     def __init__(self, size, padding=0, fill=0.0):
         sizes = (size, size) if np.isscalar(size) else tuple(size)
@@ -287,14 +289,14 @@ class RandomCrop(_Affine):
         oh, ow = self.size
         p = self.padding
         if oh > H + 2 * p or ow > W + 2 * p:
-            raise ValueError(f"RandomCrop: crop {oh}x{ow} larger than the padded image {H + 2 * p}x{W + 2 * p}")
+            raise ValueError(f"BatchRandomCrop: crop {oh}x{ow} larger than the padded image {H + 2 * p}x{W + 2 * p}")
         A = np.tile(_IDENTITY, (n, 1))
         A[:, 2] = rng.integers(0, H + 2 * p - oh + 1, n) - p
         A[:, 5] = rng.integers(0, W + 2 * p - ow + 1, n) - p
         return A
 
 
-class RandomRotation(_Affine):
+class BatchRandomRotation(_Affine):
     """Rotate about the centre by an angle uniform in [-degrees, degrees] (or a (min, max) pair),
     counter-clockwise positive, bilinear, filling with `fill`. Not for digits (6 vs 9) or
     wearable-sensor signals."""
@@ -311,8 +313,8 @@ class RandomRotation(_Affine):
         return np.stack([c, s, cy - c * cy - s * cx, -s, c, cx + s * cy - c * cx], axis=1)
 
 
-class RandomResizedCrop(_Affine):
-    """torchvision's RandomResizedCrop: a crop of random area (scale of the image) and aspect ratio
+class BatchRandomResizedCrop(_Affine):
+    """torchvision's BatchRandomResizedCrop: a crop of random area (scale of the image) and aspect ratio
     (log-uniform in ratio), resized (bilinear) to size."""
 
     edge = True
@@ -355,8 +357,8 @@ class RandomResizedCrop(_Affine):
         return A
 
 
-class Resize(_Affine):
-    """Resize every image to size (H, W) with bilinear interpolation (half-pixel centres, as
+class BatchResize(_Affine):
+    """BatchResize every image to size (H, W) with bilinear interpolation (half-pixel centres, as
     torchvision's antialias-free resize): how transfer learning feeds images to a network trained at
     another resolution."""
 
@@ -376,7 +378,7 @@ class Resize(_Affine):
         return np.tile([sy, 0.0, 0.5 * sy - 0.5, 0.0, sx, 0.5 * sx - 0.5], (n, 1))
 
 
-class RandomZoom(_Affine):
+class BatchRandomZoom(_Affine):
     """Zoom about the centre by a factor uniform in `scale` (> 1 zooms in), same output size."""
 
     def __init__(self, scale=(0.9, 1.1), fill=0.0):
@@ -393,8 +395,8 @@ class RandomZoom(_Affine):
         return np.stack([inv, zero, cy - inv * cy, zero, inv, cx - inv * cx], axis=1)
 
 
-class ColorJitter(Transform):
-    """torchvision's ColorJitter on float images in [0, 1], per sample, the four ops in a random order:
+class BatchColorJitter(BatchTransform):
+    """torchvision's BatchColorJitter on float images in [0, 1], per sample, the four ops in a random order:
     brightness x b, b ~ U[max(0, 1 - brightness), 1 + brightness]; contrast: blend with the mean grey
     level; saturation: blend with the greyscale image (RGB only); hue: rotate the HSV hue by
     h ~ U[-hue, hue] turns (RGB only, hue <= 0.5). Results are clamped to [0, 1]."""
@@ -415,3 +417,8 @@ class ColorJitter(Transform):
                       rng.uniform(*self.saturation, n), rng.uniform(*self.hue, n)], axis=1)
         order = np.argsort(rng.random((n, 4)), axis=1).astype(np.int32)
         return _augment.color_jitter(x, F, order)
+
+
+__all__ = ["BatchTransform", "BatchCompose", "BatchNormalize", "Standardize", "BatchRandomHorizontalFlip",
+           "BatchRandomVerticalFlip", "BatchRandomTranspose", "BatchRandomShift", "BatchRandomCrop",
+           "BatchRandomRotation", "BatchRandomResizedCrop", "BatchRandomZoom", "BatchColorJitter", "BatchResize"]
