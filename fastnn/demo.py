@@ -9,33 +9,23 @@ import time
 
 import numpy as np
 
-from . import augment, nn, optim, training
+from . import _digits, augment, nn, optim, training
+from .nn.container import mlp
 from .tensor import manual_seed
 from .training import evaluate, fit
 
 
 def load_digits_split(seed=0, test_fraction=0.2):
+    """The digits' raw pixels (0..16) split into training and test sets."""
     try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise SystemExit("fastnn demo needs scikit-learn's bundled digits data: pip install 'fastnn[demo]'")
-    d = load_digits()
-    X = d.data.astype(np.float32)
-    y = d.target.astype(np.int64)
-    idx = np.random.default_rng(seed).permutation(len(X))
-    X, y = X[idx], y[idx]
-    nt = int(round(len(X) * test_fraction))
-    return X[nt:], y[nt:], X[:nt], y[:nt]
+        return _digits.split(seed, test_fraction, scale=False)
+    except RuntimeError:
+        raise SystemExit("fastnn demo needs scikit-learn's bundled digits data: pip install 'fastnn[demo]'") from None
 
 
 def default_network(n_in, n_out, hidden=(128, 64), p=0.2):
     """Linear(He) -> BatchNorm -> ELU -> Dropout, per hidden layer, then a Linear head."""
-    layers, w = [], n_in
-    for h in hidden:
-        layers += [nn.Linear(w, h, init="he_normal"), nn.BatchNorm1d(h), nn.ELU(), nn.Dropout(p)]
-        w = h
-    layers.append(nn.Linear(w, n_out))
-    return nn.Sequential(*layers)
+    return mlp(n_in, hidden, n_out, nn.ELU, init="he_normal", batch_norm=True, dropout=p)
 
 
 def run(epochs=40, batch_size=32, lr=0.05, seed=0, plot="fastnn-demo-curves.png", verbose=1):

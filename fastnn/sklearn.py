@@ -28,12 +28,11 @@ from ._threads import set_num_threads
 from .autograd import no_grad
 from .nn import functional as F
 from .tensor import _wrap
+from .nn.container import mlp
 from .training import EarlyStopping, fit
 
-_ACTIVATIONS = {"elu": nn.ELU, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "selu": nn.SELU, "gelu": nn.GELU,
-                "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "logistic": nn.Sigmoid, "silu": nn.SiLU, "identity": nn.Identity}
-_OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "nadam": optim.NAdam,
-               "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
+_ACTIVATIONS = nn.activation.BY_NAME
+_OPTIMIZERS = optim.BY_NAME
 
 
 class _WeightedLoss:
@@ -124,17 +123,8 @@ class _NeuralNet(BaseEstimator):
             if not isinstance(model, nn.Module):
                 raise ValueError(f"module: the callable returned a {type(model).__name__}, not a fastnn Module")
         else:
-            layers, w = [], n_in
-            for h in hidden:
-                layers.append(nn.Linear(w, h, init=self.init))
-                if self.batch_norm:
-                    layers.append(nn.BatchNorm1d(h))
-                layers.append(_ACTIVATIONS[self.activation]())
-                if self.dropout:
-                    layers.append(nn.Dropout(self.dropout))
-                w = h
-            layers.append(nn.Linear(w, n_out))
-            model = nn.Sequential(*layers)
+            model = mlp(n_in, hidden, n_out, nn.activation.BY_NAME[self.activation], init=self.init,
+                        batch_norm=self.batch_norm, dropout=self.dropout)
         return model
 
     def _make_optimizer(self, model):

@@ -23,6 +23,7 @@ import numpy as np
 from . import nn
 from .autograd import no_grad
 from .tensor import _wrap
+from ._checks import positive_int
 
 __all__ = ["take", "build", "input_adapter", "unfreeze", "freeze_base", "param_groups", "output_shape",
            "layer_names", "features"]
@@ -273,8 +274,7 @@ def features(module, X, batch_size=256):
     """module(X) in eval mode, batch by batch, as a NumPy array: the reused layers' features computed once,
     so that a head trained alone on them (Keras' "feature extraction") costs no base forward per epoch.
     Only for bases without random layers in training mode (Dropout, RReLU), where that is exact."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+    positive_int(batch_size, "batch_size")
     X = np.asarray(X.numpy() if hasattr(X, "numpy") and not isinstance(X, np.ndarray) else X)
     modes = [(m, m.training) for m in module.modules()]
     module.eval()

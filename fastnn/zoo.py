@@ -24,6 +24,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from . import _digits as _digits_data
 from ._version import __version__
 from .training.callbacks import Callback
 
@@ -34,35 +35,18 @@ MODEL_FILE, MANIFEST = "model.fnn", "manifest.json"
 
 # ---- the built-in recipes ----
 def _digits(classes=None):
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise RuntimeError("this zoo entry is built from scikit-learn's digits: pip install scikit-learn") from None
-    d = load_digits()
-    X, y = (d.data / 16.0).astype(np.float32), d.target.astype(np.int64)
-    if classes is not None:
-        keep = np.isin(y, classes)
-        X, y = X[keep], y[keep]
-    idx = np.random.default_rng(0).permutation(len(X))
-    n_test = len(X) // 5
-    return X[idx[n_test:]], y[idx[n_test:]], X[idx[:n_test]], y[idx[:n_test]]
+    return _digits_data.split(0, classes=classes)
 
 
 def _mlp_digits(progress):
     from . import nn, optim
+    from .nn.container import mlp
     from .tensor import manual_seed
     from .training import evaluate, fit
 
     manual_seed(0)
     Xtr, ytr, Xte, yte = _digits(range(5))
-    layers = OrderedDict()
-    width = 64
-    for i, h in enumerate((128, 64), 1):
-        layers.update([(f"fc{i}", nn.Linear(width, h, init="he_normal")), (f"bn{i}", nn.BatchNorm1d(h)),
-                       (f"act{i}", nn.ELU()), (f"drop{i}", nn.Dropout(0.2))])
-        width = h
-    layers["out"] = nn.Linear(width, 5)
-    model = nn.Sequential(layers)
+    model = mlp(64, (128, 64), 5, nn.ELU, init="he_normal", batch_norm=True, dropout=0.2, named=True)
     fit(model, Xtr, ytr, loss=nn.CrossEntropyLoss(), optimizer=optim.SGD(model.parameters(), lr=0.05, momentum=0.9,
                                                                          nesterov=True),
         epochs=40, batch_size=32, seed=0, verbose=0, callbacks=[progress])

@@ -3,6 +3,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import _digits
+
 EXPERIMENTS = {}  # name -> (function(quick) -> Result, one-line description), filled by the modules below
 
 
@@ -37,16 +39,7 @@ DATA_NOTES = ("digits: scikit-learn's 1797 8x8 handwritten digits, pixels / 16, 
 
 
 def digits(seed=0, images=False):
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    X, y = (d.data / 16.0).astype(np.float32), d.target.astype(np.int64)
-    idx = np.random.default_rng(seed).permutation(len(X))
-    n = len(X) // 5
-    te, tr = idx[:n], idx[n:]
-    if images:
-        X = X.reshape(-1, 1, 8, 8)
-    return X[tr], y[tr], X[te], y[te]
+    return _digits.split(seed, images=images)
 
 
 def mnist1d():
@@ -61,19 +54,9 @@ def mnist1d():
 
 
 def mlp(n_in, n_out, hidden, act, init, bn=False, dropout=0.0, regularizer=None):
-    from .. import nn
+    from ..nn.container import mlp
 
-    layers, w = [], n_in
-    for h in hidden:
-        layers.append(nn.Linear(w, h, init=init, regularizer=regularizer))
-        if bn:
-            layers.append(nn.BatchNorm1d(h))
-        layers.append(act())
-        if dropout:
-            layers.append(nn.Dropout(dropout))
-        w = h
-    layers.append(nn.Linear(w, n_out, regularizer=regularizer))
-    return nn.Sequential(*layers)
+    return mlp(n_in, hidden, n_out, act, init=init, batch_norm=bn, dropout=dropout, regularizer=regularizer)
 
 
 def train(model, data, optimizer, epochs, batch_size=32, seed=0, **fit_kw):

@@ -2,17 +2,15 @@
 
 import numpy as np
 
+from .. import _digits
+
 from ._harness import Result, experiment, median, save_figure, seeds
 
 
 def _new_task(per_class, seed):
     """Digits 5-9 relabelled 0-4 as 1x8x8 images: per_class labelled images per class, the rest to test."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    keep = d.target >= 5
-    X = (d.data[keep] / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    y = (d.target[keep] - 5).astype(np.int64)
+    X, y = _digits.load(classes=range(5, 10))
+    X, y = X.reshape(-1, 1, 8, 8), y - 5
     rng = np.random.default_rng(seed)
     tr = np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in range(5)])
     te = np.setdiff1d(np.arange(len(y)), tr)

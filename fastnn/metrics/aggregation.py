@@ -11,6 +11,7 @@ import numpy as np
 from ..tensor import _wrap
 from ._stat_scores import as_array
 from .metric import Metric
+from .._checks import positive_int
 
 __all__ = ["MeanMetric", "SumMetric", "MaxMetric", "MinMetric", "CatMetric", "RunningMean"]
 _STRATEGIES = ("error", "warn", "ignore", "disable")
@@ -147,8 +148,7 @@ class RunningMean(_Aggregator):
     """The mean of the values given to the last ``window`` calls of update."""
 
     def __init__(self, window=5, nan_strategy="warn", **kwargs):
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise ValueError(f"window: expected a positive int, got {window!r}")
+        positive_int(window, "window")
         super().__init__(nan_strategy, **kwargs)
         self.window = window
         self.add_state("value", [], dist_reduce_fx="cat")

@@ -8,6 +8,7 @@ import numpy as np
 from ..tensor import _wrap
 from ._stat_scores import as_array
 from .metric import Metric
+from .._checks import positive_int
 
 __all__ = ["MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError", "R2Score", "ExplainedVariance"]
 
@@ -20,8 +21,7 @@ def _pair(preds, target):
 
 
 def _check_outputs(num_outputs):
-    if isinstance(num_outputs, bool) or not isinstance(num_outputs, int) or num_outputs < 1:
-        raise ValueError(f"num_outputs: expected a positive int, got {num_outputs!r}")
+    positive_int(num_outputs, "num_outputs")
 
 
 def _flat(p, t, num_outputs):

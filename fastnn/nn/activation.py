@@ -10,8 +10,10 @@ from .._pairs import prelu_bwd, prelu_fwd, rrelu_bwd, rrelu_fwd
 from .._ext._pairs import unary_bwd, unary_fwd
 from .._workspace import KIND_UNARY
 from ..tensor import Tensor, apply_inplace
+from .linear import Identity
 from .module import Module, layer_call
 from .parameter import Parameter
+from .._checks import positive_int
 
 
 def _float(m, x):
@@ -378,9 +380,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, dtype=np.float32, device=None):
         super().__init__()
-        if isinstance(num_parameters, bool) or not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
-            raise ValueError(f"num_parameters: expected a positive int, got {num_parameters!r}")
-        self.num_parameters = int(num_parameters)
+        self.num_parameters = positive_int(num_parameters, "num_parameters")
         self.weight = Parameter(np.full(self.num_parameters, init, dtype), kind="norm")
 
     @staticmethod
@@ -407,3 +407,8 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+# activations by name: the scikit-learn estimators' and the autoencoders' activation="..."
+BY_NAME = {"elu": ELU, "relu": ReLU, "leaky_relu": LeakyReLU, "selu": SELU, "gelu": GELU, "tanh": Tanh,
+           "sigmoid": Sigmoid, "logistic": Sigmoid, "silu": SiLU, "identity": Identity}

@@ -7,7 +7,10 @@ import numpy as np
 
 from .._workspace import chain_backward, chain_forward
 from ..tensor import Tensor, _wrap
+from .dropout import Dropout
+from .linear import Linear
 from .module import Module, layer_call
+from .normalization import BatchNorm1d
 from .parameter import Parameter, pack
 
 
@@ -292,3 +295,22 @@ class ParameterDict(_Mapping, Module):
 
     def __setitem__(self, key, p):
         self.register_parameter(key, p if isinstance(p, Parameter) else Parameter(p))
+
+
+def mlp(n_in, hidden, n_out, activation, *, init="default", batch_norm=False, dropout=0.0, regularizer=None,
+        named=False):
+    """The chapter's multilayer perceptron: per hidden width h, Linear(init) -> [BatchNorm1d] -> activation()
+    -> [Dropout], then a Linear head (PyTorch's default init). named=True names the layers fc1, bn1, act1,
+    drop1, ..., out (the zoo's files use those names). Layers are made in that order, so a seed gives the
+    same weights and dropout streams wherever the network is built (demo, zoo, estimators, experiments)."""
+    layers, w = [], n_in
+    for i, h in enumerate(hidden, 1):
+        layers.append((f"fc{i}", Linear(w, h, init=init, regularizer=regularizer)))
+        if batch_norm:
+            layers.append((f"bn{i}", BatchNorm1d(h)))
+        layers.append((f"act{i}", activation()))
+        if dropout:
+            layers.append((f"drop{i}", Dropout(dropout)))
+        w = h
+    layers.append(("out", Linear(w, n_out, regularizer=regularizer)))
+    return Sequential(OrderedDict(layers)) if named else Sequential(*[m for _, m in layers])

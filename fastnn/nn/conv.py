@@ -11,6 +11,7 @@ from .._pairs import conv_bwd, conv_fwd, conv_pads, pad_index
 from .._pairs import tuple_arg as _tuple
 from .module import Module, layer_call
 from .parameter import Parameter
+from .._checks import positive_int
 
 _MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -34,8 +35,7 @@ class _ConvNd(Module):
         super().__init__()
         nd = self._nd
         for nm, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{nm}: expected a positive int, got {v!r}")
+            positive_int(v, nm)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"groups: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                              f"divisible by groups ({groups})")

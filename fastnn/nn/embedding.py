@@ -5,6 +5,7 @@ from .._random import numpy_rng
 from ..tensor import Tensor, as_tensor
 from .module import Module
 from .parameter import Parameter
+from .._checks import positive_int
 
 
 class Embedding(Module):
@@ -21,8 +22,7 @@ class Embedding(Module):
         if sparse:
             raise NotImplementedError("Embedding(sparse=True): fastnn has no sparse gradients")
         for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name}: expected a positive int, got {v!r}")
+            positive_int(v, name)
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         if padding_idx is not None:
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._random import numpy_rng
 from ..tensor import Tensor
+from .._checks import positive_int
 
 
 def _arr(w):
@@ -197,8 +198,7 @@ def lsuv_(model, X, tol=0.1, max_iter=10, rng=None):
 
     if not 0 < tol < 1:
         raise ValueError(f"tol: expected a number in (0, 1), got {tol!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter: expected a positive int, got {max_iter!r}")
+    max_iter = positive_int(max_iter, "max_iter")
     layers = [m for m in model.modules() if getattr(type(m), "_fan_layer", False)]  # Linear, Conv1d/2d
     if not layers:
         raise ValueError("model: no Linear or Conv layer to initialize")

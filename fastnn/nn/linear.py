@@ -10,6 +10,7 @@ from .._workspace import KIND_IDENTITY, KIND_LINEAR
 from ..tensor import Tensor
 from .module import Module, layer_call
 from .parameter import Parameter
+from .._checks import positive_int
 
 
 class Linear(Module):
@@ -30,10 +31,8 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, *, init="default", dtype=np.float32, rng=None,
                  regularizer=None, device=None):
         super().__init__()
-        for nm, v in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{nm}: expected a positive int, got {v!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
         self._dtype = np.dtype(dtype)
         if self._dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype: expected float32 or float64, got {self._dtype}")

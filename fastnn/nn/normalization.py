@@ -5,6 +5,7 @@ from .. import ops
 from .._pairs import batch_norm_bwd, batch_norm_fwd
 from .module import Module, layer_call
 from .parameter import Parameter
+from .._checks import positive_int
 
 
 class _BatchNorm(Module):
@@ -22,8 +23,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype=np.float32, device=None):
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
-            raise ValueError(f"num_features: expected a positive int, got {num_features!r}")
+        positive_int(num_features, "num_features")
         if not eps > 0:
             raise ValueError(f"eps: expected > 0, got {eps}")
         if momentum is not None and not 0 <= momentum <= 1:

@@ -5,6 +5,7 @@ Call ``scheduler.step()`` once per epoch (or per batch for OneCycleLR and warm-u
 2013 (as the course reports): exponential > performance-based > piecewise constant.
 """
 import math
+from .._checks import positive_int
 from bisect import bisect_right
 
 _INF = float("inf")
@@ -131,8 +132,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _check(self, st):
-        if isinstance(st["step_size"], bool) or not isinstance(st["step_size"], int) or st["step_size"] < 1:
-            raise ValueError(f"step_size: expected a positive int, got {st['step_size']!r}")
+        positive_int(st["step_size"], "step_size")
         _positive("gamma", st["gamma"])
 
     def get_lr(self):

@@ -11,8 +11,7 @@ from ..tensor import _wrap
 from ._base import EstimatorMixin, check_array, check_random_state
 from .rbm import _init_linears
 
-_ACTIVATIONS = {"elu": nn.ELU, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "selu": nn.SELU, "gelu": nn.GELU,
-                "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "silu": nn.SiLU}
+_ACTIVATIONS = nn.activation.BY_NAME
 
 
 class _AELayer(nn.Module):

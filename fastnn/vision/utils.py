@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor, _wrap
+from .._checks import positive_int
 
 __all__ = ["make_grid", "save_image"]
 
@@ -34,8 +35,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     """Tile a batch of images (B, C, H, W) into one (C, H', W') image, nrow images per row, separated by
     `padding` pixels of `pad_value`; normalize=True maps value_range (default: the batch's min and max; per
     image with scale_each) to [0, 1]."""
-    if isinstance(nrow, bool) or not isinstance(nrow, int) or nrow < 1:
-        raise ValueError(f"nrow: expected a positive int, got {nrow!r}")
+    positive_int(nrow, "nrow")
     a = _batch(tensor)
     if a.dtype.kind != "f" and normalize:
         a = a.astype(np.float32)
