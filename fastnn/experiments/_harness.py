@@ -62,7 +62,8 @@ def mlp(n_in, n_out, hidden, act, init, bn=False, dropout=0.0, regularizer=None)
 def train(model, data, optimizer, epochs, batch_size=32, seed=0, **fit_kw):
     """fit on the training split (validation: the test split, for curves) with reproducible batches;
     returns (history, test accuracy)."""
-    from .. import evaluate, fit, nn
+    from .. import nn
+    from ..training import evaluate, fit
 
     Xtr, ytr, Xte, yte = data
     fit_kw.setdefault("verbose", 0)

@@ -11,7 +11,8 @@ from ._harness import Result, digits, experiment, median, mlp, save_figure, seed
                               "training set: the train/test gap")
 def regularization(quick):
     from .. import augment
-    from .. import manual_seed, nn, optim, regularizers, training
+    from .. import nn, optim, regularizers, training
+    from ..tensor import manual_seed
     from ._harness import mnist1d
     full = None if quick else mnist1d()
     if full is None:  # digits as 1x8x8 images, 300 of them to train on
@@ -47,7 +48,7 @@ def regularization(quick):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 train(m, data, opt, epochs, batch_size=32, seed=s, **fit_kw)
-            from .. import evaluate
+            from ..training import evaluate
             tr_acc.append(evaluate(m, Xtr, ytr, loss=nn.CrossEntropyLoss())["accuracy"])
             te_acc.append(evaluate(m, Xte, yte, loss=nn.CrossEntropyLoss())["accuracy"])
         figs[name] = {"train_accuracy": median(tr_acc), "test_accuracy": median(te_acc),
@@ -84,7 +85,8 @@ def regularization(quick):
 @experiment("default-dnn", "the chapter's default configuration (He, ELU, batch norm, dropout, Nesterov, early "
                            "stopping) against a naive network (sigmoid, N(0, 1), plain SGD)")
 def default_dnn(quick):
-    from .. import demo, manual_seed, nn, optim, training
+    from .. import demo, nn, optim, training
+    from ..tensor import manual_seed
     data = digits()
     epochs = 10 if quick else 60
     figs, curves, ss = {}, {}, seeds(quick, 3)

@@ -7,7 +7,8 @@ from ._harness import Result, digits, experiment, median, mlp, mnist1d, save_fig
 @experiment("optimizers", "SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam from the same initial weights: "
                           "learning curves")
 def optimizers(quick):
-    from .. import manual_seed, nn, optim
+    from .. import nn, optim
+    from ..tensor import manual_seed
     data = digits() if quick else (mnist1d() or digits())
     name_data = "digits" if data[0].shape[1] == 64 else "MNIST-1D"
     epochs = 6 if quick else 30
@@ -61,7 +62,8 @@ def optimizers(quick):
 @experiment("schedules", "constant, piecewise-constant, performance-based and exponential (10^(-t/r)) learning "
                          "rates (Senior et al.'s comparison)")
 def schedules(quick):
-    from .. import manual_seed, nn, optim
+    from .. import nn, optim
+    from ..tensor import manual_seed
     data = digits() if quick else (mnist1d() or digits())
     name_data = "digits" if data[0].shape[1] == 64 else "MNIST-1D"
     epochs = 8 if quick else 40

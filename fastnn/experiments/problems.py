@@ -15,7 +15,8 @@ def _nn():
 @experiment("vanishing", "sigmoid + N(0,1) vs sigmoid/tanh + Xavier vs ReLU/ELU + He in a deep MLP: "
                          "per-layer gradients, saturation, accuracy")
 def vanishing(quick):
-    from .. import diagnostics, manual_seed
+    from .. import diagnostics
+    from ..tensor import manual_seed
     nn, optim = _nn()
     data = digits()
     depth, epochs = (8, 5) if quick else (10, 20)
@@ -76,7 +77,7 @@ def vanishing(quick):
 @experiment("activations", "the course's ranking ELU > leaky ReLU variants > ReLU > tanh > sigmoid: accuracy "
                            "and time per epoch")
 def activations(quick):
-    from .. import manual_seed
+    from ..tensor import manual_seed
     nn, optim = _nn()
     data = digits() if quick else (mnist1d() or digits())
     name_data = "digits" if quick or data[0].shape[1] == 64 else "MNIST-1D"
@@ -137,7 +138,7 @@ def _kendall(a, b):
 @experiment("batchnorm", "with and without batch normalization, three initializations: accuracy and its "
                          "sensitivity to the init")
 def batchnorm(quick):
-    from .. import manual_seed
+    from ..tensor import manual_seed
     nn, optim = _nn()
     data = digits()
     depth, epochs = (6, 4) if quick else (10, 20)
@@ -184,7 +185,7 @@ def batchnorm(quick):
 
 @experiment("clipping", "a deep ReLU net whose gradients explode, trained with and without gradient clipping")
 def clipping(quick):
-    from .. import manual_seed
+    from ..tensor import manual_seed
     nn, optim = _nn()
     data = digits()
     depth, epochs = (6, 4) if quick else (8, 15)

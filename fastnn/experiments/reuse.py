@@ -18,21 +18,24 @@ def _new_task(per_class, seed):
 
 
 def _fit(model, X, y, params, lr, steps, seed):
-    from .. import fit, nn, optim
+    from .. import nn, optim
+    from ..training import fit
     batch = min(32, len(X))
     fit(model, X, y, loss=nn.CrossEntropyLoss(), optimizer=optim.Adam(params, lr=lr),
         epochs=max(1, round(steps / -(-len(X) // batch))), batch_size=batch, seed=seed, verbose=0)
 
 
 def _acc(model, X, y):
-    from .. import evaluate, nn
+    from .. import nn
+    from ..training import evaluate
     return evaluate(model, X, y, loss=nn.CrossEntropyLoss())["accuracy"]
 
 
 @experiment("transfer", "a CNN trained on digits 0-4 (zoo) reused for 5-9 with few labels: new head only, "
                         "fine-tuned, or the same network from scratch")
 def transfer_exp(quick):
-    from .. import manual_seed, nn, transfer, zoo
+    from .. import nn, transfer, zoo
+    from ..tensor import manual_seed
     zoo.load("digits-cnn-0to4", verbose=0)
     counts = [5] if quick else [1, 5, 10, 50]
     figs, ss = {}, seeds(quick, 5)
@@ -86,7 +89,9 @@ def transfer_exp(quick):
 @experiment("pretraining", "100 labelled digits, the rest unlabelled: the default network from scratch, "
                            "DBN-initialised or denoising-autoencoder-initialised")
 def pretraining_exp(quick):
-    from .. import demo, evaluate, fit, manual_seed, nn, optim
+    from .. import demo, nn, optim
+    from ..tensor import manual_seed
+    from ..training import evaluate, fit
     from ..pretrain import DBN, StackedAutoencoder
     from ._harness import digits
     figs, ss = {}, seeds(quick, 5)
