@@ -1,9 +1,14 @@
 /* Activation family: element-wise activations and their gradients, PReLU, RReLU, dropout. */
 #include "common.h"
 
-static const size_t fnn_unary_parmin[FNN_N_UNARY] = {
-    FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP, FNN_PAR_MIN_CHEAP, FNN_PAR_MIN_CHEAP, FNN_PAR_MIN_EXP,
-    FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP, FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP,   FNN_PAR_MIN_EXP};
+#define FNN_UNARY_PARMIN(code, name, parmin) parmin,
+static const size_t fnn_unary_parmin[FNN_N_UNARY] = {FNN_UNARY_OPS(FNN_UNARY_PARMIN)};
+#undef FNN_UNARY_PARMIN
+#define FNN_UNARY_NAME(code, name, parmin) #name,
+static const char *const fnn_unary_names[FNN_N_UNARY] = {FNN_UNARY_OPS(FNN_UNARY_NAME)};
+#undef FNN_UNARY_NAME
+
+const char *fnn_unary_name(int op) { return op >= 0 && op < FNN_N_UNARY ? fnn_unary_names[op] : NULL; }
 
 /* One range function per op and direction; a, b are the op's parameters. */
 #define FNN_UNARY(name, EXPR)                                                                    \

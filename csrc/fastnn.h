@@ -19,10 +19,22 @@
 #define FNN_EVALUE (-3)
 
 /* ---- activation family (activation.c) ---- */
+/* The element-wise activations, one line each: X(CODE, name, parallel threshold: FNN_PAR_MIN_EXP for ops
+ * with exp/tanh/erf, FNN_PAR_MIN_CHEAP for a compare). Adding one: a line here, its forward and backward
+ * formulas in activation.inc (FNN_UNARY / FNN_GRAD); the code tables follow from this list. */
+#define FNN_UNARY_OPS(X)                                                                           \
+  X(SIGMOID, sigmoid, FNN_PAR_MIN_EXP) X(TANH, tanh, FNN_PAR_MIN_EXP) X(RELU, relu, FNN_PAR_MIN_CHEAP) \
+  X(LEAKY_RELU, leaky_relu, FNN_PAR_MIN_CHEAP) X(ELU, elu, FNN_PAR_MIN_EXP) X(SELU, selu, FNN_PAR_MIN_EXP) \
+  X(GELU, gelu, FNN_PAR_MIN_EXP) X(GELU_TANH, gelu_tanh, FNN_PAR_MIN_EXP) X(SILU, silu, FNN_PAR_MIN_EXP)  \
+  X(SOFTPLUS, softplus, FNN_PAR_MIN_EXP)
 enum {
-  FNN_SIGMOID = 0, FNN_TANH, FNN_RELU, FNN_LEAKY_RELU, FNN_ELU, FNN_SELU, FNN_GELU, FNN_GELU_TANH,
-  FNN_SILU, FNN_SOFTPLUS, FNN_N_UNARY
+#define FNN_UNARY_ENUM(code, name, parmin) FNN_##code,
+  FNN_UNARY_OPS(FNN_UNARY_ENUM)
+#undef FNN_UNARY_ENUM
+  FNN_N_UNARY
 };
+/* The op's name ("relu", ...), or NULL for a code out of range. */
+const char *fnn_unary_name(int op);
 /* y = f(x; a, b). a, b: the op's parameters (slope, alpha, beta, threshold) or unused. */
 int fnn_unary(int op, int dtype, const void *x, void *y, size_t n, double a, double b, int nt);
 /* dx = g * f'(.; a, b); `xy` is the forward output for sigmoid/tanh, the input otherwise. */

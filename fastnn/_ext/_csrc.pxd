@@ -4,7 +4,8 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 cdef extern from "fastnn.h" nogil:
     int FNN_F32, FNN_F64, FNN_OK, FNN_ENOMEM, FNN_EINDEX, FNN_EVALUE
     int FNN_SIGMOID, FNN_TANH, FNN_RELU, FNN_LEAKY_RELU, FNN_ELU, FNN_SELU, FNN_GELU, FNN_GELU_TANH
-    int FNN_SILU, FNN_SOFTPLUS
+    int FNN_SILU, FNN_SOFTPLUS, FNN_N_UNARY
+    const char *fnn_unary_name(int op)
     int FNN_MSE, FNN_L1, FNN_BCE_LOGITS
 
     int fnn_unary(int op, int dtype, const void *x, void *y, size_t n, double a, double b, int nt)

@@ -31,10 +31,12 @@ cdef extern from *:
     """
     int fnn_only_in_list(object lst, Py_ssize_t i)
 
-# the element-wise ops' kernel codes (fnn_unary)
+# the element-wise ops' kernel codes (fnn_unary), by name from the kernels' own list (csrc/fastnn.h's
+# FNN_UNARY_OPS: a new activation needs no line here)
+CODES = {fnn_unary_name(i).decode(): i for i in range(FNN_N_UNARY)}
 SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SELU, GELU, GELU_TANH, SILU, SOFTPLUS = (
-    FNN_SIGMOID, FNN_TANH, FNN_RELU, FNN_LEAKY_RELU, FNN_ELU, FNN_SELU, FNN_GELU, FNN_GELU_TANH, FNN_SILU,
-    FNN_SOFTPLUS)
+    CODES["sigmoid"], CODES["tanh"], CODES["relu"], CODES["leaky_relu"], CODES["elu"], CODES["selu"], CODES["gelu"],
+    CODES["gelu_tanh"], CODES["silu"], CODES["softplus"])
 
 cdef Py_ssize_t MAX_ENTRIES = 48  # (key, shape, dtype, thread) entries a pool keeps (least recently used go)
 cdef Py_ssize_t PER_ENTRY = 4     # arrays kept per entry (a module called several times per step)

@@ -412,3 +412,7 @@ class PReLU(Module):
 # activations by name: the scikit-learn estimators' and the autoencoders' activation="..."
 BY_NAME = {"elu": ELU, "relu": ReLU, "leaky_relu": LeakyReLU, "selu": SELU, "gelu": GELU, "tanh": Tanh,
            "sigmoid": Sigmoid, "logistic": Sigmoid, "silu": SiLU, "identity": Identity}
+
+__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "SELU", "SiLU", "GELU", "Softplus", "Hardtanh", "ReLU6",
+           "Softsign", "LogSigmoid", "Mish", "CELU", "Hardsigmoid", "Hardswish", "Threshold", "GLU",
+           "CosineSimilarity", "PairwiseDistance", "Softmax", "LogSoftmax", "Softmin", "RReLU", "PReLU"]
