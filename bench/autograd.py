@@ -226,10 +226,12 @@ def main(argv=None):
         if r["threads"] != allc:
             continue
         if "fastnn_us" in r:
-            print(f"  {'PASS' if r['ratio'] <= 0.5 else 'MISS'} per-op overhead x{r['ratio']:.2f} of torch (want <= 0.5)")
+            verdict = 'PASS' if r['ratio'] <= 0.5 else 'MISS'
+            print(f"  {verdict} per-op overhead x{r['ratio']:.2f} of torch (want <= 0.5)")
         elif "vs_fit" in r:
             ok = r["vs_fit"] >= 0.85
-            print(f"  {'PASS' if ok else 'MISS'} {r['workload']} batch 128: loop at {r['vs_fit']:.2f} of fit (want >= 0.85)")
+            print(f"  {'PASS' if ok else 'MISS'} {r['workload']} batch 128: loop at {r['vs_fit']:.2f} of fit "
+                  "(want >= 0.85)")
         else:
             want = 2.0 if r["workload"].startswith("784") else 4.0
             print(f"  {'PASS' if r['vs_torch'] >= want else 'MISS'} {r['workload']} batch {r['batch']}: "

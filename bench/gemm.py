@@ -60,7 +60,8 @@ def main(argv=None):
     k = _blas.kernel_info()
     print(f"fastnn {info['fastnn']} | {info['cpu']} | {info['cores']} cores | kernels {k['isa']}, "
           f"{k['tile']} float tiles")
-    print(f"{'shape':22s} {'thr':>3s} {'fastnn':>10s} {'scipy BLAS':>11s} {'numpy':>10s} {'x BLAS':>7s} {'x numpy':>8s}")
+    print(f"{'shape':22s} {'thr':>3s} {'fastnn':>10s} {'scipy BLAS':>11s} {'numpy':>10s} {'x BLAS':>7s} "
+          f"{'x numpy':>8s}")
     rng = np.random.default_rng(0)
     rows = []
     for nt in thread_list(a.threads):

@@ -72,7 +72,8 @@ def main(argv=None):
     tr, te = idx[:int(0.8 * len(X))], idx[int(0.8 * len(X)):]
     for name, cls in (("fastnn", RBM), ("sklearn", BernoulliRBM)):
         accs = [Pipeline([("rbm", cls(n_components=100, learning_rate=0.06, n_iter=10, random_state=s)),
-                          ("logistic", LogisticRegression(C=6000, max_iter=3000))]).fit(X[tr], y[tr]).score(X[te], y[te])
+                          ("logistic", LogisticRegression(C=6000, max_iter=3000))]
+                         ).fit(X[tr], y[tr]).score(X[te], y[te])
                 for s in range(a.seeds)]
         out["pipeline"][name] = {"median": float(np.median(accs)), "all": accs}
         print(f"pipeline RBM -> logistic regression ({name}): {np.median(accs):.4f} (median; {min(accs):.4f} .. "

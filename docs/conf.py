@@ -2,7 +2,6 @@
 import inspect
 import importlib
 import os
-import sys
 
 import fastnn
 

@@ -93,7 +93,8 @@ def main(argv=None):
     print(f"base: zoo entry {BASE} (test accuracy on digits 0-4: {zoo.info(BASE)['metrics']['test_accuracy']:.3f})")
     results = {}
     for size in (8, 16):
-        print(f"\nnew task: digits 5-9 at {size}x{size}" + (" (resized to 8x8 in front of the base)" if size != 8 else ""))
+        note = " (resized to 8x8 in front of the base)" if size != 8 else ""
+        print(f"\nnew task: digits 5-9 at {size}x{size}{note}")
         print(f"{'labels/class':>12s} {'head only':>10s} {'fine-tuned':>10s} {'scratch':>10s}   (median of "
               f"{args.seeds} seeds)")
         for k in args.per_class:

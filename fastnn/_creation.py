@@ -161,7 +161,8 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     _check_device(device)
     dt = _dtype(dtype) or _default_float[0]
-    t = _wrap(numpy_rng(generator).random(_size_args(size), dtype=dt if dt in (_F32, _F64) else _F64).astype(dt, copy=False))
+    draw = numpy_rng(generator).random(_size_args(size), dtype=dt if dt in (_F32, _F64) else _F64)
+    t = _wrap(draw.astype(dt, copy=False))
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -194,7 +195,8 @@ def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
 
 def bernoulli(input, p=None, generator=None):
     probs = _arr(input) if p is None else np.full(_arr(input).shape, p)
-    a = (numpy_rng(generator).random(probs.shape) < probs).astype(_arr(input).dtype if _arr(input).dtype.kind == "f" else _default_float[0])
+    dt = _arr(input).dtype if _arr(input).dtype.kind == "f" else _default_float[0]
+    a = (numpy_rng(generator).random(probs.shape) < probs).astype(dt)
     return _wrap(a)
 
 

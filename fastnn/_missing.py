@@ -40,7 +40,7 @@ TENSOR = frozenset("""
     lerp_ less_ less_equal_ lgamma lgamma_ log10_ log2_ log_normal_ logaddexp logaddexp2 logcumsumexp logdet
     logical_and_ logical_not_ logical_or_ logical_xor_ logit logit_ lstsq lt_ lu lu_solve mH map2_ map_
     masked_scatter masked_scatter_ masked_select matrix_exp matrix_power mode module_load moveaxis msort mtia
-    multinomial multiply_ mvlgamma mvlgamma_ name nan_to_num nan_to_num_  nanmedian  
+    multinomial multiply_ mvlgamma mvlgamma_ name nan_to_num nan_to_num_  nanmedian
     narrow_copy ne_ negative_ new new_empty_strided nextafter nextafter_ nonzero_static not_equal_ orgqr ormqr
     output_nr pinverse polygamma polygamma_ positive prelu put put_ q_per_channel_axis q_per_channel_scales
     q_per_channel_zero_points q_scale q_zero_point qr qscheme  rad2deg rad2deg_ ravel real

@@ -101,7 +101,8 @@ class MathOps:
         if type(y) is not np.ndarray:
             y = np.asarray(y)
         if y.dtype != a.dtype:
-            y = _promote(y, a, b if isinstance(b, np.ndarray) else None if isinstance(b, (numbers.Number, np.generic)) else np.asarray(b))
+            scalar = isinstance(b, (numbers.Number, np.generic))
+            y = _promote(y, a, b if isinstance(b, np.ndarray) else None if scalar else np.asarray(b))
         return a, b, y
 
     def add(self, other, alpha=1):
@@ -274,7 +275,8 @@ class MathOps:
         return self.matmul(other)
 
     def outer(self, other):
-        return self.reshape(-1, 1) * (other if isinstance(other, TensorBase) else _wrap(np.asarray(other))).reshape(1, -1)
+        o = other if isinstance(other, TensorBase) else _wrap(np.asarray(other))
+        return self.reshape(-1, 1) * o.reshape(1, -1)
 
     def _cmp(self, other, f):
         if other is None:  # torch: t == None is False, t != None is True
@@ -439,7 +441,8 @@ def _softmax(x, dim, log, dtype=None):
         y = np.moveaxis(y.reshape(m.shape), -1, d)
     else:
         z = a - a.max(axis=d, keepdims=True)
-        y = z - np.log(np.exp(z).sum(axis=d, keepdims=True)) if log else np.exp(z) / np.exp(z).sum(axis=d, keepdims=True)
+        y = (z - np.log(np.exp(z).sum(axis=d, keepdims=True)) if log
+             else np.exp(z) / np.exp(z).sum(axis=d, keepdims=True))
     return _out(y, _softmax_bwd, (y, d, log), x)
 
 

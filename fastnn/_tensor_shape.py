@@ -121,7 +121,8 @@ class ShapeOps:
         reps = _size_args(sizes)
         a = self._a
         if len(reps) < a.ndim:
-            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                               "tensor")
         y = np.tile(a.reshape((1,) * (len(reps) - a.ndim) + a.shape), reps)
         return _out(y, _repeat_bwd, (a.shape, reps), self)
 

@@ -131,7 +131,8 @@ class Checkpoint:
 # Classes that moved between fastnn's modules: a pickle written by an earlier version names the old place.
 _MOVED = {("fastnn.nn.module", n): "fastnn.nn.container" for n in
           ("Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict")}
-_MOVED.update({("fastnn.nn.module", "Flatten"): "fastnn.nn.flatten", ("fastnn.nn.module", "Unflatten"): "fastnn.nn.flatten",
+_MOVED.update({("fastnn.nn.module", "Flatten"): "fastnn.nn.flatten",
+               ("fastnn.nn.module", "Unflatten"): "fastnn.nn.flatten",
                ("fastnn.nn.module", "Identity"): "fastnn.nn.linear"})
 
 
@@ -155,7 +156,8 @@ def load_checkpoint(f):
         sched = man.get("scheduler")
         sched_state = None
         if sched:
-            sched_state = _decode(sched["state"], files) if man.get("format_version", 1) >= 2 else _decode_v1(sched["state"])
+            v2 = man.get("format_version", 1) >= 2
+            sched_state = _decode(sched["state"], files) if v2 else _decode_v1(sched["state"])
         extra = man.get("extra")
         extra = _decode(extra, files) if man.get("format_version", 1) >= 2 else _decode_v1(extra)
         return Checkpoint(model, _optimizer_state(man, files), sched_state, man.get("epoch"), extra, man)

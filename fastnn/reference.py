@@ -537,7 +537,8 @@ def conv2d_backward(grad_out, x, weight, *, stride=1, padding=(0, 0, 0, 0), dila
         cs, os_ = slice(gr * Cg, (gr + 1) * Cg), slice(gr * OCg, (gr + 1) * OCg)
         for ky in range(KH):
             for kx in range(KW):
-                gw[os_, :, ky, kx] = np.einsum("nohw,nchw->oc", g[:, os_], _taps(xp[:, cs], ky, kx, sh, sw, dh, dw, OH, OW))
+                taps = _taps(xp[:, cs], ky, kx, sh, sw, dh, dw, OH, OW)
+                gw[os_, :, ky, kx] = np.einsum("nohw,nchw->oc", g[:, os_], taps)
                 view = _taps(gxp[:, cs], ky, kx, sh, sw, dh, dw, OH, OW)
                 view += np.einsum("nohw,oc->nchw", g[:, os_], weight[os_, :, ky, kx].astype(np.float64))
     gx = gxp[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]]

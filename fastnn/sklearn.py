@@ -100,7 +100,8 @@ class _NeuralNet(BaseEstimator):
             raise ValueError(f"hidden_layer_sizes: expected positive ints, got {self.hidden_layer_sizes!r}")
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"activation: expected one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
-        if not (isinstance(self.optimizer, str) and self.optimizer.lower() in _OPTIMIZERS) and not callable(self.optimizer):
+        named = isinstance(self.optimizer, str) and self.optimizer.lower() in _OPTIMIZERS
+        if not named and not callable(self.optimizer):
             raise ValueError(f"optimizer: expected one of {sorted(_OPTIMIZERS)} or a callable(params) -> optimizer, "
                              f"got {self.optimizer!r}")
         for name, lo, hi in (("lr", 0.0, None), ("momentum", 0.0, 1.0), ("weight_decay", 0.0, None),

@@ -43,7 +43,9 @@ def regularization(quick):
                 cut = int(0.8 * n_train)
                 data = (Xtr[:cut], ytr[:cut], Xtr[cut:], ytr[cut:])
             if kw.get("augment"):
-                aug = [augment.BatchRandomShift(*shift)] + ([augment.BatchRandomRotation(10)] if name_data == "digits" else [])
+                aug = [augment.BatchRandomShift(*shift)]
+                if name_data == "digits":
+                    aug.append(augment.BatchRandomRotation(10))
                 fit_kw["transform"] = augment.BatchCompose(aug)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -71,7 +71,8 @@ def vanishing(quick):
                   "the same scale in every layer and train best.", measured,
                   "yes" if all(ok) else ("partly" if any(ok) else "no"),
                   f"vanishing with sigmoid+Xavier: {vanish}; saturation with N(0,1): {saturate}; He keeps "
-                  f"gradients within 10x: {healthy}; ReLU/ELU+He train better than both sigmoids: {better}", figs, ss, plot=plot)
+                  f"gradients within 10x: {healthy}; ReLU/ELU+He train better than both sigmoids: {better}", figs, ss,
+                  plot=plot)
 
 
 @experiment("activations", "the course's ranking ELU > leaky ReLU variants > ReLU > tanh > sigmoid: accuracy "

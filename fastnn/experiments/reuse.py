@@ -109,7 +109,8 @@ def pretraining_exp(quick):
             return evaluate(model, Xte, yte, loss=nn.CrossEntropyLoss())["accuracy"]
         manual_seed(s)
         a = tune(demo.default_network(64, 10))
-        dbn = DBN([128, 64], n_iter=n_pre, learning_rate=0.05, batch_size=20, momentum="hinton", random_state=s).fit(Xtr)
+        dbn = DBN([128, 64], n_iter=n_pre, learning_rate=0.05, batch_size=20, momentum="hinton",
+                  random_state=s).fit(Xtr)
         manual_seed(s)
         b = tune(dbn.init(demo.default_network(64, 10)))
         sae = StackedAutoencoder([128, 64], activation="elu", noise=("mask", 0.3), output_activation="sigmoid",

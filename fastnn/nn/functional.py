@@ -485,7 +485,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode not in ("nearest",) and mode not in lin:
         raise NotImplementedError(f"interpolate: mode {mode!r} (fastnn has nearest, linear, bilinear, trilinear)")
     if mode == "nearest" and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | trilinear")
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "trilinear")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     if size is not None:
@@ -609,7 +610,8 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     if divisor_override:
         div = np.full(int(np.prod([w[2] for w in wins])), float(divisor_override))
     else:
-        divs = [avg_divisors(n, kk, ss, pp, w[2], count_include_pad) for n, kk, ss, pp, w in zip(spatial, k, s, p, wins)]
+        divs = [avg_divisors(n, kk, ss, pp, w[2], count_include_pad)
+                for n, kk, ss, pp, w in zip(spatial, k, s, p, wins)]
         div = divs[0].astype(np.float64) if nd == 1 else np.outer(divs[0], divs[1]).astype(np.float64).reshape(-1)
     return _pool(x, nd, win, "avg", div=div)
 

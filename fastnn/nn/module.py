@@ -705,8 +705,10 @@ class Module:
         if input_shape is not None:
             was = [(m, m.training) for m in self.modules()]
             self.eval()
-            handles = [m.register_forward_hook(lambda mod, i, o: shape_of.__setitem__(id(mod), tuple(np.shape(_arr(o)))))
-                       for m in self.modules() if not m._modules]
+
+            def record(mod, i, o):
+                shape_of[id(mod)] = tuple(np.shape(_arr(o)))
+            handles = [m.register_forward_hook(record) for m in self.modules() if not m._modules]
             try:
                 with no_grad():
                     self(_wrap(np.zeros((2,) + tuple(input_shape), dtype or self.dtype or np.float32)))

@@ -119,8 +119,8 @@ class Optimizer:
             raise ValueError(f"param_group: unknown option(s) {sorted(unknown)} for {type(self).__name__}")
         arena_dtypes = {p._a.dtype for p in self._params + ps if isinstance(p, Parameter)}
         if len(arena_dtypes) > 1:
-            raise TypeError(f"params: one optimizer drives parameters of one dtype, got {sorted(map(str, arena_dtypes))}"
-                            " (convert the model with .to(dtype))")
+            raise TypeError(f"params: one optimizer drives parameters of one dtype, got "
+                            f"{sorted(map(str, arena_dtypes))} (convert the model with .to(dtype))")
         for k, v in self.defaults.items():
             g.setdefault(k, v)
         g.setdefault("regularizer", None)

@@ -79,7 +79,8 @@ class StackedAutoencoder(EstimatorMixin):
             if not (v in _ACTIVATIONS or (name == "output_activation" and v is None)):
                 raise ValueError(f"{name}: expected one of {sorted(_ACTIVATIONS)}, got {v!r}")
         if self.noise is not None:
-            ok = isinstance(self.noise, (tuple, list)) and len(self.noise) == 2 and self.noise[0] in ("mask", "gaussian")
+            ok = (isinstance(self.noise, (tuple, list)) and len(self.noise) == 2
+                  and self.noise[0] in ("mask", "gaussian"))
             ok = ok and isinstance(self.noise[1], numbers.Real) and self.noise[1] >= 0
             ok = ok and (self.noise[0] != "mask" or self.noise[1] < 1)
             if not ok:

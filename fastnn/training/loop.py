@@ -321,7 +321,8 @@ class _FitRun:
         self.history = History()
         self.history.seed = self.loader.seed
         self.trainer = _Trainer(model, optimizer, epochs, self.history)
-        self.trainer.scheduler, self.trainer.seed, self.trainer.n_batches = scheduler, self.loader.seed, len(self.loader)
+        self.trainer.scheduler, self.trainer.seed = scheduler, self.loader.seed
+        self.trainer.n_batches = len(self.loader)
         self.trainer.X, self.trainer.y, self.trainer.loss_fn = X, y, loss_fn  # (for callbacks that look at the data)
         self.per_batch = bool(getattr(scheduler, "per_batch", False))
         self.step = (DistStep if distributed else Step)(model, loss_fn, optimizer, clip_grad_norm)

@@ -166,7 +166,8 @@ class MNIST(_ImageDataset):
         raw = self.raw_folder
         paths = []
         for stem in self._files[bool(train)]:
-            found = [os.path.join(raw, stem + ext) for ext in ("", ".gz") if os.path.exists(os.path.join(raw, stem + ext))]
+            found = [os.path.join(raw, stem + ext) for ext in ("", ".gz")
+                     if os.path.exists(os.path.join(raw, stem + ext))]
             if not found and download:
                 md5 = dict(self.resources)[stem + ".gz"]
                 found = [_download([m + stem + ".gz" for m in self.mirrors], os.path.join(raw, stem + ".gz"), md5)]

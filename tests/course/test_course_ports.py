@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 
-import pytest
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 

@@ -1,5 +1,4 @@
 """Each scheduler gives the same learning-rate sequence as PyTorch's class of the same name."""
-import math
 
 import numpy as np
 import pytest

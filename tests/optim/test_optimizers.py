@@ -4,7 +4,6 @@ import pytest
 
 import fastnn
 from fastnn import nn, optim, regularizers
-from fastnn.optim import lr_scheduler as S
 
 torch = pytest.importorskip("torch")
 

@@ -3,7 +3,6 @@ rest of the run (the textbook's regression on unscaled features)."""
 import warnings
 
 import numpy as np
-import pytest
 
 import fastnn as torch
 

@@ -1,6 +1,5 @@
 import os
 import signal
-import threading
 
 import numpy as np
 import pytest

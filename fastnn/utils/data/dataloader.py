@@ -128,7 +128,9 @@ class DataLoader:
     def __len__(self):
         if self._iterable:
             n = len(self.dataset)
-            return n if self.batch_size is None else (n // self.batch_size if self.drop_last else -(-n // self.batch_size))
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self._own_batches:
             return len(self._stops(len(self.sampler)))
         if self.batch_sampler is not None:

@@ -1,4 +1,5 @@
-"""Datasets (torch.utils.data's): map-style and iterable datasets, TensorDataset, Subset, ConcatDataset, random_split."""
+"""Datasets (torch.utils.data's): map-style and iterable datasets, TensorDataset, Subset, ConcatDataset,
+random_split."""
 import bisect
 import math
 import numbers

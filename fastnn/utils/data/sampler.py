@@ -84,7 +84,8 @@ class WeightedRandomSampler(Sampler):
 
     def _indices(self):
         g = _numpy_rng(self.generator)
-        return g.choice(self.weights.size, self.num_samples, replace=self.replacement, p=self.weights / self.weights.sum())
+        p = self.weights / self.weights.sum()
+        return g.choice(self.weights.size, self.num_samples, replace=self.replacement, p=p)
 
     def __iter__(self):
         return iter(self._indices().tolist())
@@ -150,7 +151,8 @@ class BatchSampler(Sampler):
         self.sampler, self.batch_size, self.drop_last = sampler, int(batch_size), bool(drop_last)
 
     def _index_arrays(self):
-        idx = self.sampler._indices() if hasattr(self.sampler, "_indices") else np.fromiter(iter(self.sampler), np.int64)
+        s = self.sampler
+        idx = s._indices() if hasattr(s, "_indices") else np.fromiter(iter(s), np.int64)
         n, b = len(idx), self.batch_size
         stop = n - (n % b) if self.drop_last else n
         return [idx[i:i + b] for i in range(0, stop, b)]

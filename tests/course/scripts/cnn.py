@@ -5,7 +5,6 @@ import json
 import os
 import tempfile
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -2,7 +2,6 @@
 PyTorch. One activation instance is shared by every hidden layer, as course code often does."""
 import json
 
-import numpy as np
 import torch
 import torch.nn as nn
 from sklearn.datasets import load_digits
