@@ -347,7 +347,7 @@ def one_hot(tensor, num_classes=-1):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    """Rows of weight (num_embeddings, dim) picked by the integer input, output (*input.shape, dim), as
+    """Rows of weight (num_embeddings, dim) picked by the integer input, output ``(*input.shape, dim)``, as
     torch.nn.functional.embedding: the padding_idx row gets no gradient; max_norm renormalizes the rows
     looked up, in weight itself, to at most that norm (norm_type); scale_grad_by_freq divides each row's
     gradient by how often its index occurs in the batch. sparse gradients are not supported."""

@@ -62,7 +62,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
 
 
 def save_image(tensor, fp, format=None, **kwargs):
-    """Write make_grid(tensor, **kwargs) as an image file (PIL): values in [0, 1] scaled to 0..255."""
+    """Write ``make_grid(tensor, **kwargs)`` as an image file (PIL): values in [0, 1] scaled to 0..255."""
     from PIL import Image
 
     g = make_grid(tensor, **kwargs)._a
