@@ -69,8 +69,9 @@ class BuildExt(build_ext):
                 raise RuntimeError("fastnn: FASTNN_REQUIRE_OPENMP=1 but the compiler has no working -fopenmp")
             print("WARNING: fastnn: no OpenMP found; building serial kernels (fastnn info will say so)",
                   file=sys.stderr)
+        # a C function called without a prototype in fastnn.h returns int: a double result is garbage
         flags = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math",
-                 "-Wno-unused-function", "-Wno-unreachable-code"]
+                 "-Wno-unused-function", "-Wno-unreachable-code", "-Werror=implicit-function-declaration"]
         flags += omp_c if omp else ["-fopenmp-simd"]
         # release builds carry no debug info (7.1 MB of .so -> ~1.7 MB); FASTNN_DEBUG=1 keeps it
         link = list(omp_l) if omp else []

@@ -178,5 +178,10 @@ int fnn_simd_level(void); /* 4: x86-64-v4 (AVX-512), 3: x86-64-v3 (AVX2+FMA), 0:
 int fnn_clones_enabled(void);
 const char *fnn_compiler(void);
 double fnn_triad(size_t n, int reps, int nt); /* best GB/s of a[i] = b[i] + s*c[i], doubles */
+/* the adaptive team (runtime.c): the kernels' thread count on a machine other processes share */
+int fnn_adapt_decide(int ncpu, double others, int ceded);
+int fnn_adaptive_threads(int nmax);
+int fnn_adapt_state(int *ncpu, int *ceded, double *others);
+double fnn_others_load(double seconds, int *ncpu);
 
 #endif

@@ -60,13 +60,13 @@ def _join():
     if _W.size > 1:
         _abort_on_uncaught()
     if "OMP_NUM_THREADS" not in os.environ and _W.local_size > 1:  # never oversubscribe the cores
-        from ._threads import set_num_threads
+        from ._threads import set_num_threads, thread_status
 
         try:
             cores = len(os.sched_getaffinity(0))
         except AttributeError:  # pragma: no cover
             cores = os.cpu_count() or 1
-        set_num_threads(max(1, cores // _W.local_size))
+        set_num_threads(max(1, cores // _W.local_size), adaptive=thread_status()["adaptive"])
 
 
 def _abort_on_uncaught():

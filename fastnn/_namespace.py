@@ -6,7 +6,7 @@ reads this module to know which top-level functions a recorded graph may call.
 from . import ops  # noqa: F401
 from ._ext import _runtime as _rt
 from ._random import Generator, default_generator  # noqa: F401
-from ._threads import get_num_threads, set_num_threads  # noqa: F401
+from ._threads import get_num_threads, set_num_threads, thread_status  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .tensor import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, Size, Tensor, allclose,
                      arange, as_tensor, asarray, bernoulli, cat, concat, concatenate, device, einsum, empty,

@@ -15,7 +15,9 @@ def cmd_info(args):
     b = _runtime.build_info()
     print(f"fastnn {fastnn.__version__}")
     print(f"  OpenMP:        {'on' if b['openmp'] else 'OFF (serial build)'}")
-    print(f"  threads:       {fastnn.get_num_threads()} (fastnn kernels; OpenMP max {b['omp_max_threads']})")
+    st = fastnn.thread_status(measure=0.25)
+    mode = f"adaptive, at most {st['max']}" if st["adaptive"] else "fixed"
+    print(f"  threads:       {st['now']} now ({mode}; {st['reason']}; OpenMP max {b['omp_max_threads']})")
     print(f"  SIMD clones:   {', '.join(b['simd_clones'])}")
     print(f"  SIMD selected: {b['simd_selected']}")
     try:

@@ -107,3 +107,7 @@ cdef extern from "fastnn.h" nogil:
     int fnn_clones_enabled()
     const char *fnn_compiler()
     double fnn_triad(size_t n, int reps, int nt)
+    int fnn_adapt_decide(int ncpu, double others, int ceded) nogil
+    int fnn_adaptive_threads(int nmax) nogil
+    int fnn_adapt_state(int *ncpu, int *ceded, double *others)
+    double fnn_others_load(double seconds, int *ncpu) nogil

@@ -1,6 +1,7 @@
 """Runtime state and facts: the kernel thread count, build information, the bandwidth yardstick."""
 from fastnn._ext._csrc cimport (fnn_has_openmp, fnn_omp_max_threads, fnn_simd_level,
-                                fnn_clones_enabled, fnn_compiler, fnn_triad)
+                                fnn_clones_enabled, fnn_compiler, fnn_triad, fnn_adapt_decide,
+                                fnn_adaptive_threads, fnn_adapt_state, fnn_others_load)
 
 cdef extern from *:
     """
@@ -20,6 +21,7 @@ cdef extern from *:
     int fnn_tls_threads
 
 cdef int _n_threads = 1
+cdef int _adaptive = 0  # fewer than _n_threads while other processes keep cores busy (csrc/runtime.c)
 cdef int _ftz = 1
 
 
@@ -38,7 +40,9 @@ def get_flush_denormal():
 
 
 cdef int get_threads() noexcept nogil:
-    return fnn_tls_threads if fnn_tls_threads > 0 else _n_threads
+    if fnn_tls_threads > 0:
+        return fnn_tls_threads
+    return fnn_adaptive_threads(_n_threads) if _adaptive else _n_threads
 
 
 def set_thread_local_threads(int n):
@@ -49,16 +53,53 @@ def set_thread_local_threads(int n):
     fnn_tls_threads = n
 
 
-def set_kernel_threads(int n):
-    """Set the thread count passed to every kernel (fastnn.set_num_threads also sets BLAS)."""
-    global _n_threads
+def set_kernel_threads(int n, bint adaptive=False):
+    """Set the thread count passed to every kernel (fastnn.set_num_threads also sets BLAS): exactly n, or
+    with adaptive=True at most n, fewer while other processes keep this machine's cores busy."""
+    global _n_threads, _adaptive
     if n < 1:
         raise ValueError(f"n: expected a thread count >= 1, got {n}")
-    _n_threads = n
+    _n_threads, _adaptive = n, adaptive
+    if adaptive:
+        fnn_adaptive_threads(n)  # the first sample: the next one measures the others' load since now
 
 
 def get_kernel_threads():
     return _n_threads
+
+
+def get_adaptive():
+    return bool(_adaptive)
+
+
+def current_threads():
+    """The team a kernel called now would get (the adaptive decision included)."""
+    return get_threads()
+
+
+def adaptive_state():
+    """(sampling, CPUs, cores ceded to other processes, their smoothed load in cores)."""
+    cdef int ncpu = 0, ceded = 0
+    cdef double others = 0
+    ok = fnn_adapt_state(&ncpu, &ceded, &others)
+    return bool(ok), ncpu, ceded, others
+
+
+def others_load(double seconds):
+    """(cores other processes keep busy over the next `seconds`, CPUs this process may use); the load is
+    None where this system cannot be measured."""
+    cdef int ncpu = 0
+    cdef double load
+    if not seconds >= 0:
+        raise ValueError(f"seconds: expected >= 0, got {seconds}")
+    with nogil:
+        load = fnn_others_load(seconds, &ncpu)
+    return (None if load < 0 else load), ncpu
+
+
+def adapt_decide(int ncpu, double others, int ceded):
+    """The adaptive team's rule alone (for tests): cores to cede given the others' load and those ceded."""
+    return fnn_adapt_decide(ncpu, others, ceded)
 
 
 _SIMD = {4: "x86-64-v4 (AVX-512)", 3: "x86-64-v3 (AVX2+FMA)", 0: "baseline (SSE2)"}

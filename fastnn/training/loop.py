@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _mpi, optim, regularizers
 from .._state import restore, snapshot
-from .._threads import ensure_single_pool, get_num_threads, set_num_threads
+from .._threads import ensure_single_pool, get_num_threads, set_num_threads, thread_status
 from ..utils.data import DataLoader, TensorDataset
 from ..nn.loss import _Loss
 from ..tensor import _arr, _wrap
@@ -186,7 +186,7 @@ def _loader_core(prefetch):
         cores = os.cpu_count() or 1
     nt = get_num_threads()
     if prefetch and nt > 1 and nt >= cores:
-        return set_num_threads(nt - 1)
+        return set_num_threads(nt - 1, adaptive=thread_status()["adaptive"])
     return contextlib.nullcontext()
 
 
