@@ -66,11 +66,11 @@ def test_others_load_refuses_a_negative_window():
 
 @pytest.mark.parametrize("env, adaptive", [({"OMP_NUM_THREADS": "2"}, False), ({"FASTNN_ADAPTIVE_THREADS": "0"}, False),
                                            ({}, True)])
-def test_the_environment_fixes_the_count(env, adaptive):
+def test_the_environment_fixes_the_count(env, adaptive, tmp_path):
     code = "import fastnn; s = fastnn.thread_status(); print(s['adaptive'], s['max'])"
     base = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "FASTNN_ADAPTIVE_THREADS")}
     out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True,
-                         timeout=120, check=True).stdout.split()
+                         timeout=120, check=True, cwd=tmp_path).stdout.split()  # the installed fastnn
     assert out[0] == str(adaptive)
     if "OMP_NUM_THREADS" in env:
         assert out[1] == "2"
@@ -125,13 +125,14 @@ _TRAIN = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not LINUX, reason="the others' load is read from /proc/stat")
-def test_training_on_a_busy_machine_is_bitwise_what_one_thread_gives():
+def test_training_on_a_busy_machine_is_bitwise_what_one_thread_gives(tmp_path):
     run = [sys.executable, "-c", _TRAIN]
-    quiet = subprocess.run(run + ["fixed1"], capture_output=True, text=True, timeout=300, check=True).stdout.split()
+    quiet = subprocess.run(run + ["fixed1"], capture_output=True, text=True, timeout=300, check=True,
+                           cwd=tmp_path).stdout.split()
     hogs = _hogs(len(os.sched_getaffinity(0)))
     try:
         busy = subprocess.run(run + ["default"], capture_output=True, text=True, timeout=300,
-                              check=True).stdout.split()
+                              check=True, cwd=tmp_path).stdout.split()
     finally:
         for p in hogs:
             p.kill()
