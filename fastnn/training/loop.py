@@ -268,6 +268,10 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     -- with a warning. Ctrl-C stops after the current step and returns the history so far, the model
     intact. Penalties attached with :mod:`fastnn.regularizers` are added to the reported loss.
 
+    fit leaves the model in eval mode (``model.eval()``: dropout off, batch norm on its running
+    statistics), so ``model(X_test)`` right after it predicts as :func:`evaluate` does; call
+    ``model.train()`` before training it further by hand.
+
     Examples
     --------
     >>> opt = fastnn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
@@ -375,6 +379,7 @@ class _FitRun:
                     break
         for cb in self.callbacks:
             cb.on_train_end({})
+        self.model.eval()  # ready to predict: dropout off, batch norm on its running statistics
         return self.history
 
     def _epoch(self, epoch, snap, intr):

@@ -286,3 +286,18 @@ def test_layer_used_twice_still_trains_like_torch_semantics():
     for p, g in zip(m.parameters(), got):
         assert np.abs(g).max() > 0
         np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_fit_leaves_the_model_in_eval_mode_so_predictions_match_evaluate():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, 8)).astype(np.float32), rng.integers(0, 3, 64)
+    fastnn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3))
+    fastnn.fit(model, X, y, loss="cross_entropy", optimizer=optim.Adam(model.parameters()), epochs=2,
+               batch_size=16, verbose=0)
+    assert not any(m.training for m in model.modules())
+    with fastnn.no_grad():
+        a, b = model(fastnn.tensor(X)).numpy(), model(fastnn.tensor(X)).numpy()
+    assert np.array_equal(a, b)  # no dropout draws, running statistics
+    acc = float((a.argmax(1) == y).mean())
+    assert acc == pytest.approx(fastnn.training.evaluate(model, X, y, metrics=("accuracy",))["accuracy"])
