@@ -185,15 +185,21 @@ def _write(f, arrays, manifest):
     blob = json.dumps(manifest, allow_nan=True).encode()
     arrays["__manifest__"] = np.frombuffer(blob, np.uint8)
     arrays["__digest__"] = np.frombuffer(hashlib.sha256(blob).hexdigest().encode(), np.uint8)
+    return write_atomic(f, lambda fh: np.savez(fh, **arrays))
+
+
+def write_atomic(f, write):
+    """write(fh) into f: a file object directly, a path through a temporary file in the same directory
+    renamed into place (with the user's umask), so a crash never leaves half a file."""
     if hasattr(f, "write"):
-        np.savez(f, **arrays)
+        write(f)
         return f
     path = os.fspath(f)
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".fastnn-", suffix=".tmp", dir=d)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())

@@ -10,7 +10,13 @@ What can be saved:
 * anything else (a whole model of a custom class, an object of your own) is pickled, as torch.save does,
   and -- as in torch >= 2.6 -- loads only with ``weights_only=False``.
 
-Format: an uncompressed NumPy .npz archive holding the arrays, a JSON manifest (format version, fastnn
+Files ending in ``.safetensors`` are written in that format (a flat dict of named tensors: a state dict;
+readable by the ``safetensors`` package), data saved to ``.pt`` / ``.pth`` in PyTorch's own zip format
+(``torch.load(f, weights_only=True)`` reads it; a model itself stays in fastnn's format, which keeps its
+architecture); ``format=`` chooses explicitly. ``fastnn.load`` recognises all three by their content, and
+reads what ``torch.save`` wrote through a restricted unpickler that runs nothing from the file.
+
+fastnn's own format: an uncompressed NumPy .npz archive holding the arrays, a JSON manifest (format version, fastnn
 version, what the file holds, the shape and dtype and SHA-256 of every array) and the SHA-256 of the
 manifest. Reading never executes code from the file unless weights_only=False is given for a pickled
 object. Before anything is allocated, the archive's entries are checked against the file size (no
@@ -20,11 +26,13 @@ milliseconds. Writes go to a temporary file in the same directory that is rename
 the user's umask), so a crash never leaves half a file.
 """
 import io
+import os
 import pickle
+from collections import OrderedDict
 
 import numpy as np
 
-from . import nn
+from . import _safetensors, _torchfile, nn
 from ._archive import (  # noqa: F401
     FORMAT,
     FORMAT_VERSION,
@@ -41,11 +49,15 @@ from ._archive import (  # noqa: F401
     _Unencodable,
     _verify,
     _write,
+    write_atomic,
 )
 from ._version import __version__
+from .tensor import Tensor, _wrap
+
+FORMATS = ("fastnn", "torch", "safetensors")
 
 
-def save(obj, f, *, optimizer=None, scheduler=None, epoch=None, extra=None, pickle_module=None,
+def save(obj, f, *, optimizer=None, scheduler=None, epoch=None, extra=None, format=None, pickle_module=None,
          pickle_protocol=4, _use_new_zipfile_serialization=True):
     """Write obj to f atomically (a temporary file renamed into place; a crash leaves the old file).
 
@@ -62,14 +74,27 @@ def save(obj, f, *, optimizer=None, scheduler=None, epoch=None, extra=None, pick
     epoch : int, optional
     extra : dict, optional
         JSON-able metadata.
+    format : {"fastnn", "torch", "safetensors"}, optional
+        The file format; by default from f's name: ``.safetensors`` -> safetensors (a dict of named
+        tensors; a model gives its state_dict), ``.pt`` / ``.pth`` -> PyTorch's zip format for data of
+        tensors, numbers, strings, lists, tuples and dicts (a model, or data holding anything else --
+        NumPy values included, which torch's format would give back as tensors -- is written in
+        fastnn's format), anything else -> fastnn's format.
     pickle_module, pickle_protocol, _use_new_zipfile_serialization
         Accepted for torch.save's signature.
 
     Examples
     --------
     >>> fastnn.save(model, "model.npz", optimizer=opt, epoch=10)
-    >>> fastnn.save(model.state_dict(), "weights.pt")
+    >>> fastnn.save(model.state_dict(), "weights.pt")           # PyTorch's format: torch.load reads it
+    >>> fastnn.save(model.state_dict(), "weights.safetensors")  # safetensors
     """
+    fmt = _format_of(f, format)
+    if fmt != "fastnn":
+        done = _save_foreign(obj, f, fmt, explicit=format is not None,
+                             extras=(optimizer, scheduler, epoch, extra))
+        if done is not None:
+            return done
     arrays = {}
     if isinstance(obj, nn.Module) and _serializable(obj):
         manifest = _model_manifest(obj, arrays, optimizer, scheduler, epoch, extra)
@@ -85,6 +110,91 @@ def save(obj, f, *, optimizer=None, scheduler=None, epoch=None, extra=None, pick
         arrays = {"pickle": np.frombuffer(blob, np.uint8)}
         base.update(kind="pickle", type=f"{type(obj).__module__}.{type(obj).__qualname__}")
     return _write(f, arrays, base)
+
+
+def _format_of(f, fmt):
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ValueError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        return fmt
+    name = getattr(f, "name", "") if hasattr(f, "write") else f
+    name = os.fspath(name).lower() if isinstance(name, (str, os.PathLike)) else ""
+    return "safetensors" if name.endswith(".safetensors") else "torch" if name.endswith((".pt", ".pth")) else "fastnn"
+
+
+def _arrays(v, depth=0):
+    """obj with its tensors as NumPy arrays (containers kept)."""
+    if depth > 100:
+        return v
+    if isinstance(v, Tensor):
+        return np.array(v._a, order="C")
+    if isinstance(v, dict):
+        return type(v)((k, _arrays(x, depth + 1)) for k, x in v.items()) if type(v) in (dict, OrderedDict) else v
+    if isinstance(v, (list, tuple)) and type(v) in (list, tuple):
+        return type(v)(_arrays(x, depth + 1) for x in v)
+    return v
+
+
+def _numpy_inside(v, depth=0):
+    if isinstance(v, (np.ndarray, np.generic)):
+        return True
+    if depth > 100:
+        return False
+    if isinstance(v, dict):
+        return any(_numpy_inside(x, depth + 1) for x in v.values())
+    if isinstance(v, (list, tuple)):
+        return any(_numpy_inside(x, depth + 1) for x in v)
+    return False
+
+
+def _tensors(v):
+    """The inverse: arrays read from a foreign file as fastnn tensors."""
+    if isinstance(v, np.ndarray):
+        return _wrap(v)
+    if isinstance(v, dict):
+        return type(v)((k, _tensors(x)) for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return type(v)(_tensors(x) for x in v)
+    return v
+
+
+def _save_foreign(obj, f, fmt, explicit, extras):
+    """Write obj as safetensors or a torch.save archive; None when a .pt name's data must fall back to
+    fastnn's format (a model, or something torch's format cannot hold without pickling a class)."""
+    if any(x is not None for x in extras):
+        if explicit or fmt == "safetensors":
+            raise TypeError(f"optimizer=, scheduler=, epoch=, extra=: only in fastnn's format, not {fmt}")
+        return None
+    if fmt == "safetensors":
+        sd = obj.state_dict() if isinstance(obj, nn.Module) else obj
+        try:
+            blob = _safetensors.dumps(_arrays(sd), metadata={"format": "pt"})
+        except TypeError as e:
+            raise TypeError(f"obj: {e}") from None
+        return write_atomic(f, lambda fh: fh.write(blob))
+    if isinstance(obj, nn.Module):
+        if explicit:
+            raise TypeError("obj: PyTorch's format holds a model only as a pickle of its class; save "
+                            "model.state_dict() in it (or the model in fastnn's format)")
+        return None
+    if not explicit and _numpy_inside(obj):
+        return None  # torch's format would give NumPy values back as tensors: fastnn's keeps them
+    try:
+        blob = _torchfile.dumps(_arrays(obj))
+    except TypeError as e:
+        if explicit:
+            raise TypeError(f"obj: PyTorch's format (without pickling classes) cannot hold {e}") from None
+        return None
+    return write_atomic(f, lambda fh: fh.write(blob))
+
+
+def _foreign(raw, name):
+    """What a torch.save or safetensors file holds (tensors as fastnn tensors), or None for another file."""
+    if _torchfile.is_torch_file(raw):
+        return _tensors(_torchfile.read(raw, name))
+    if _safetensors.is_safetensors(raw):
+        return OrderedDict((k, _wrap(a)) for k, a in _safetensors.read(raw, name)[0].items())
+    return None
 
 
 def _pickled(obj, protocol):
@@ -145,6 +255,9 @@ def load_checkpoint(f):
     """Read and verify a model checkpoint; rebuild its model. ValueError for a truncated, altered,
     foreign or oversized file (nothing is built from it)."""
     raw, name = _read_bytes(f)
+    if _torchfile.is_torch_file(raw) or _safetensors.is_safetensors(raw):
+        raise ValueError(f"{name}: a state dict in {'PyTorch' if raw[:2] == b'PK' else 'safetensors'} format, not "
+                         "a model checkpoint: build the model and call model.load_state_dict(fastnn.load(f))")
     man, files = _guard(lambda: _verify(raw, name), name)
     kind = man.get("kind", "model")
     if kind != "model":
@@ -165,7 +278,9 @@ def load_checkpoint(f):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Read what fastnn.save wrote.
+    """Read what fastnn.save wrote -- or what torch.save wrote (a state dict or data of tensors, through
+    a restricted unpickler: a file naming any other Python global is refused with ValueError and runs
+    nothing), or a safetensors file.
 
     Parameters
     ----------
@@ -182,9 +297,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     -------
     Module or data
         A model checkpoint gives the model, rebuilt from the file alone; saved data gives the data
-        (tensors, arrays, dicts, ...). A corrupt, truncated or tampered file raises ValueError.
+        (tensors, arrays, dicts, ...); a PyTorch file its data with fastnn tensors (bfloat16 read as
+        float32); a safetensors file an OrderedDict of tensors. A corrupt, truncated or tampered file
+        raises ValueError.
     """
     raw, name = _read_bytes(f)
+    foreign = _foreign(raw, name)
+    if foreign is not None:
+        return foreign
     man, files = _guard(lambda: _verify(raw, name), name)
     kind = man.get("kind", "model")
     if kind == "model":

@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from . import _archive
+from . import _archive, _safetensors, _torchfile
 from ._version import __version__
 from ._random import default_generator
 from .autograd import no_grad
@@ -687,6 +687,9 @@ def load(f, map_location=None, _extra_files=None):
     """Read a module written by jit.save (or a fastnn model checkpoint) from the file alone; nothing in the
     file is executed. A damaged, altered or foreign file raises ValueError."""
     raw, name = _archive._read_bytes(f)
+    if _torchfile.is_torch_file(raw) or _safetensors.is_safetensors(raw):
+        raise ValueError(f"{name}: it holds data (a PyTorch or safetensors file of tensors), not a module (jit.load "
+                         "reads what jit.save or fastnn.save(model) wrote)")
     man, files = _archive._guard(lambda: _archive._verify(raw, name), name)
     kind = man.get("kind", "model")
     if kind == "graph":
