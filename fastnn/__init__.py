@@ -37,7 +37,7 @@ from . import autograd, nn, ops, optim  # noqa: E402,F401
 
 # Loaded on first use (``fastnn.fit``, ``fastnn.vision``, ...): ``import fastnn`` stays a small multiple
 # of ``import numpy``.
-_SUBMODULES = ("augment", "checkpoint", "data", "diagnostics", "distributed", "experiments", "jit", "metrics",
+_SUBMODULES = ("augment", "checkpoint", "data", "diagnostics", "distributed", "experiments", "jit", "metrics", "onnx",
                "pretrain",
                "reference", "regularizers", "sklearn", "training", "transfer", "utils", "vision", "zoo")
 _FROM = {"fit": "training", "evaluate": "training", "predict": "training", "lr_find": "training",

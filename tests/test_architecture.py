@@ -23,7 +23,7 @@ FLOORS = [
                 "fastnn.regularizers", "fastnn.metrics", "fastnn._state"]),
     ("workflows", ["fastnn.training", "fastnn.checkpoint", "fastnn._archive", "fastnn.transfer", "fastnn.zoo",
                    "fastnn.pretrain", "fastnn.diagnostics", "fastnn.distributed", "fastnn.jit", "fastnn.sklearn",
-                   "fastnn._digits"]),
+                   "fastnn._digits", "fastnn.onnx"]),
     ("apps", ["fastnn.demo", "fastnn.benchmark", "fastnn.experiments"]),
     ("face", ["fastnn", "fastnn.cli", "fastnn.__main__"]),
 ]
