@@ -55,6 +55,7 @@ MODULES = [
     ("fastnn.metrics", "torchmetrics' metrics (``import fastnn.metrics as torchmetrics``)"),
     ("fastnn.metrics.functional", "torchmetrics' functional forms"),
     ("fastnn.jit", "Recording a model as a graph, saving and loading it (``torch.jit``'s names; not TorchScript)"),
+    ("fastnn.onnx", "ONNX export (runs in onnxruntime and any ONNX runtime)"),
     ("fastnn.augment", "Batch augmentation and normalization (what fit and DataLoader take as transform=)"),
     ("fastnn.training", "fit, evaluate, predict, callbacks, History, lr_find"),
     ("fastnn.checkpoint", "Checkpoint files"),

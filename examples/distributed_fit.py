@@ -1,6 +1,6 @@
 """Data-parallel training over MPI: the same fit call on every process, launched by mpiexec.
 
-    mpiexec -n 2 python examples/distributed_fit.py      (pip install "fastnn[mpi]")
+    mpiexec -n 2 python examples/distributed_fit.py      (pip install "fastnn-cpu[mpi]")
     python examples/distributed_fit.py                    (one process: the same result, to rounding)
 
 Under mpiexec, fit broadcasts rank 0's parameters, gives each process its shard of every epoch's

@@ -20,7 +20,8 @@ def load_digits_split(seed=0, test_fraction=0.2):
     try:
         return _digits.split(seed, test_fraction, scale=False)
     except RuntimeError:
-        raise SystemExit("fastnn demo needs scikit-learn's bundled digits data: pip install 'fastnn[demo]'") from None
+        raise SystemExit("fastnn demo needs scikit-learn's bundled digits data: "
+                         "pip install 'fastnn-cpu[demo]'") from None
 
 
 def default_network(n_in, n_out, hidden=(128, 64), p=0.2):

@@ -176,7 +176,7 @@ class DistributedOptimizer:
 def info():
     """What `fastnn info` reports: mpi4py and the MPI library, if importable."""
     if not is_available():
-        return "not available (pip install 'fastnn[mpi]': mpi4py and MPICH)"
+        return "not available (pip install 'fastnn-cpu[mpi]': mpi4py and MPICH)"
     try:
         from mpi4py import MPI
         import mpi4py

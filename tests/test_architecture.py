@@ -10,7 +10,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "fastnn"
 
-# The floors, bottom to top: a module may import its own floor and those below (README.md's layout table).
+# The floors, bottom to top: a module may import its own floor and those below (docs/architecture.md's table).
 FLOORS = [
     ("bindings", ["fastnn._ext"]),
     ("runtime", ["fastnn._version", "fastnn._checks", "fastnn._random", "fastnn._threads", "fastnn._missing",

@@ -15,7 +15,7 @@ PKG = Path(fastnn.__file__).resolve().parent
 
 
 def test_version_agrees_everywhere(tmp_path):
-    assert importlib.metadata.version("fastnn") == fastnn.__version__
+    assert importlib.metadata.version("fastnn-cpu") == fastnn.__version__
     for cmd in ([sys.executable, "-m", "fastnn", "--version"],):
         r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
@@ -50,3 +50,13 @@ def test_unbuilt_source_tree_says_how_to_build(tmp_path):
                        timeout=60)
     assert r.returncode != 0
     assert "ImportError" in r.stderr and "pip install ." in r.stderr and "pip install -e ." in r.stderr
+
+
+def test_the_docs_requirements_file_is_the_docs_extra():
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "pyproject.toml").exists():
+        pytest.skip("not a source checkout")
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["docs"]
+    lines = [ln.strip() for ln in (root / "docs" / "requirements.txt").read_text().splitlines()]
+    assert [ln for ln in lines if ln and not ln.startswith("#")] == extra

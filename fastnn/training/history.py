@@ -43,7 +43,7 @@ class History:
 
     def plot(self, path):
         """Learning curves (loss, accuracy) and the generalization gap, as a PNG (needs matplotlib:
-        pip install fastnn[demo])."""
+        pip install 'fastnn-cpu[demo]')."""
         try:
             import matplotlib
 
@@ -51,7 +51,7 @@ class History:
             import matplotlib.pyplot as plt
         except ImportError:
             raise ImportError("History.plot needs matplotlib: pip install matplotlib "
-                              "(or pip install 'fastnn[demo]')") from None
+                              "(or pip install 'fastnn-cpu[demo]')") from None
         ep = self["epoch"]
         panels = [("loss", ["loss", "val_loss"])]
         if any(v is not None for v in self["accuracy"]):
