@@ -91,9 +91,12 @@ def _public(modname):
         obj = getattr(mod, n, None)
         if n.startswith("_") or obj is None or inspect.ismodule(obj):
             continue
-        if not (inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj)):
+        if not (inspect.isclass(obj) or callable(obj)):
             continue
-        if _home(obj) != modname and not (modname == "fastnn" and _home(obj) is None):
+        compiled = (getattr(obj, "__module__", "") or "").startswith("fastnn._ext")  # the kernels' bindings
+        if compiled and modname == "fastnn.ops":
+            pass  # documented on the page of the module that exports them
+        elif _home(obj) != modname and not (modname == "fastnn" and _home(obj) is None):
             continue
         out.append((n, "class" if inspect.isclass(obj) else "function"))
     return out

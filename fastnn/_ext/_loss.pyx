@@ -154,7 +154,7 @@ def mse_loss(input, target, *, reduction="mean", return_grad=False, grad=None):
     return _pair(FNN_MSE, input, "input", target, reduction, return_grad, grad)
 
 def l1_loss(input, target, *, reduction="mean", return_grad=False, grad=None):
-    """sum or mean of |input - target|; grad = sign(input - target) (/ n for 'mean')."""
+    """Sum or mean of ``|input - target|``; ``grad = sign(input - target)`` (``/ n`` for 'mean')."""
     return _pair(FNN_L1, input, "input", target, reduction, return_grad, grad)
 
 def binary_cross_entropy_with_logits(input, target, *, reduction="mean", return_grad=False, grad=None):

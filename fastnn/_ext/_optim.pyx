@@ -139,10 +139,10 @@ def rmsprop_step(param, grad, square_avg, *, double lr, double alpha=0.99, doubl
 def adam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double beta1=0.9,
               double beta2=0.999, double eps=1e-8, double weight_decay=0.0,
               bint decoupled_weight_decay=False, max_exp_avg_sq=None, double l1=0.0, double l2=0.0):
-    """torch.optim.Adam / AdamW (decoupled_weight_decay: p *= 1 - lr wd first, instead of g += wd p).
-    m = m + (1 - b1)(g - m); v = b2 v + (1 - b2) g^2; (AMSGrad when max_exp_avg_sq is given:
-    vmax = max(vmax, v), used for v); p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-    l2 adds a coupled L2 penalty gradient l2 * p even with decoupled weight decay."""
+    """torch.optim.Adam / AdamW (decoupled_weight_decay: ``p *= 1 - lr wd`` first, instead of ``g += wd p``):
+    ``m = m + (1 - b1)(g - m); v = b2 v + (1 - b2) g^2``; AMSGrad when max_exp_avg_sq is given
+    (``vmax = max(vmax, v)``, used for v); ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``.
+    l2 adds a coupled L2 penalty gradient ``l2 * p`` even with decoupled weight decay."""
     _nonneg(lr, "lr"); _nonneg(eps, "eps"); _nonneg(weight_decay, "weight_decay"); _nonneg(l1, "l1")
     _nonneg(l2, "l2")
     _unit(beta1, "beta1"); _unit(beta2, "beta2"); _step(step)
@@ -164,8 +164,8 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, long step, double lr, double 
 
 def adamax_step(param, grad, exp_avg, exp_inf, *, long step, double lr, double beta1=0.9,
                 double beta2=0.999, double eps=1e-8, double weight_decay=0.0, double l1=0.0):
-    """torch.optim.Adamax. g += wd p; m = m + (1 - b1)(g - m); u = max(b2 u, |g| + eps);
-    p -= lr / (1 - b1^t) * m / u."""
+    """torch.optim.Adamax: ``g += wd p; m = m + (1 - b1)(g - m); u = max(b2 u, |g| + eps);
+    p -= lr / (1 - b1^t) * m / u``."""
     _nonneg(lr, "lr"); _nonneg(eps, "eps"); _nonneg(weight_decay, "weight_decay"); _nonneg(l1, "l1")
     _unit(beta1, "beta1"); _unit(beta2, "beta2"); _step(step)
     cdef list seen = []

@@ -9,7 +9,7 @@ cnp.import_array()
 
 
 def norm_pow(x, double p=2.0):
-    """sum(|x|^p) in float64 (p = inf: max |x|), in fixed chunks: the same for any thread count."""
+    """``sum(|x|^p)`` in float64 (p = inf: ``max |x|``), in fixed chunks: the same for any thread count."""
     if not p > 0:
         raise ValueError(f"p: expected > 0, got {p}")
     cdef cnp.ndarray xa = arr_in(x, "x")
@@ -39,7 +39,7 @@ def sum_squares(arrays):
 
 
 def global_norm(arrays, double norm_type=2.0):
-    """(sum over arrays of sum |x|^p)^(1/p); max |x| for p = inf. What clip_grad_norm_ returns."""
+    """``(sum over arrays of sum |x|^p)^(1/p)``; ``max |x|`` for p = inf. What ``clip_grad_norm_`` returns."""
     cdef double t = 0.0, v
     arrays = _arrays(arrays)
     if norm_type == INFINITY:
@@ -55,7 +55,7 @@ def global_norm(arrays, double norm_type=2.0):
 
 
 def scale_(x, double s):
-    """x *= s in place."""
+    """``x *= s`` in place."""
     cdef cnp.ndarray xa = arr_inplace(x, "x", None, "")
     cdef int dt = dtype_code(xa, "x"), nt = get_threads()
     cdef size_t n = cnp.PyArray_SIZE(xa)

@@ -59,22 +59,48 @@ class _Elementwise(Module):
 
 
 class Sigmoid(_Elementwise):
-    """sigma(x) = 1 / (1 + e^-x). Saturates at 0 and 1: the vanishing-gradient culprit."""
+    """sigma(x) = 1 / (1 + e^-x). Saturates at 0 and 1: the vanishing-gradient culprit.
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _from_output, _op = True, U.SIGMOID
 
 
 class Tanh(_Elementwise):
-    """tanh(x)."""
+    """tanh(x).
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _from_output, _op = True, U.TANH
 
 
 class ReLU(_Elementwise):
-    """max(0, x). Units whose input stays negative stop learning (dying ReLU)."""
+    """max(0, x). Units whose input stays negative stop learning (dying ReLU).
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _op = U.RELU
 
 
 class LeakyReLU(_Elementwise):
-    """max(alpha x, x), alpha = negative_slope (default 0.01)."""
+    """max(alpha x, x), alpha = negative_slope (default 0.01).
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.01
+        Slope for negative inputs.
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _op = U.LEAKY_RELU
     _config_keys = ("negative_slope",)
 
@@ -90,7 +116,15 @@ class LeakyReLU(_Elementwise):
 
 
 class ELU(_Elementwise):
-    """alpha (e^x - 1) for x < 0, x otherwise (alpha = 1)."""
+    """alpha (e^x - 1) for x < 0, x otherwise (alpha = 1).
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        The negative saturation: alpha (exp(x) - 1) for x < 0.
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _op = U.ELU
     _config_keys = ("alpha",)
 
@@ -106,17 +140,35 @@ class ELU(_Elementwise):
 
 
 class SELU(_Elementwise):
-    """scale * ELU_alpha(x), alpha = 1.67326..., scale = 1.05070... (self-normalizing)."""
+    """scale * ELU_alpha(x), alpha = 1.67326..., scale = 1.05070... (self-normalizing).
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _op = U.SELU
 
 
 class SiLU(_Elementwise):
-    """x * sigmoid(x)."""
+    """x * sigmoid(x).
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _op = U.SILU
 
 
 class GELU(_Elementwise):
-    """x Phi(x); approximate='tanh' uses the tanh form."""
+    """x Phi(x); approximate='tanh' uses the tanh form.
+
+    Parameters
+    ----------
+    approximate : str, default 'none'
+        "none" (exact, with erf) or "tanh" (the tanh approximation).
+    """
 
     _config_keys = ("approximate",)
     _chain = KIND_UNARY
@@ -135,7 +187,15 @@ class GELU(_Elementwise):
 
 
 class Softplus(_Elementwise):
-    """log(1 + e^(beta x)) / beta, linear above threshold."""
+    """log(1 + e^(beta x)) / beta, linear above threshold.
+
+    Parameters
+    ----------
+    beta : float, default 1.0
+        Sharpness: log(1 + exp(beta x)) / beta.
+    threshold : float, default 20.0
+        Above beta x > threshold the output is x (numerical stability).
+    """
     _op = U.SOFTPLUS
     _config_keys = ("beta", "threshold")
 
@@ -165,7 +225,17 @@ class _Functional(Module):
 
 
 class Hardtanh(_Functional):
-    """clamp(x, min_val, max_val)."""
+    """clamp(x, min_val, max_val).
+
+    Parameters
+    ----------
+    min_val : float, default -1.0
+        Lower bound of the linear region.
+    max_val : float, default 1.0
+        Upper bound of the linear region.
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _config_keys = ("min_val", "max_val")
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
@@ -180,7 +250,13 @@ class Hardtanh(_Functional):
 
 
 class ReLU6(Hardtanh):
-    """min(max(0, x), 6)."""
+    """min(max(0, x), 6).
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _config_keys = ()
 
     def __init__(self, inplace=False):
@@ -209,7 +285,15 @@ class Mish(_Functional):
 
 
 class CELU(_Functional):
-    """max(0, x) + min(0, alpha (e^(x/alpha) - 1))."""
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1)).
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _config_keys = ("alpha",)
 
     def __init__(self, alpha=1.0, inplace=False):
@@ -221,7 +305,13 @@ class CELU(_Functional):
 
 
 class Hardsigmoid(_Functional):
-    """clamp(x / 6 + 1/2, 0, 1)."""
+    """clamp(x / 6 + 1/2, 0, 1).
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -231,14 +321,30 @@ class Hardsigmoid(_Functional):
 
 
 class Hardswish(Hardsigmoid):
-    """x hardsigmoid(x)."""
+    """x hardsigmoid(x).
+
+    Parameters
+    ----------
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
 
     def _apply(self, F, x):
         return F.hardswish(x)
 
 
 class Threshold(_Functional):
-    """x where x > threshold, value elsewhere."""
+    """x where x > threshold, value elsewhere.
+
+    Parameters
+    ----------
+    threshold : float
+        Inputs at or below it are replaced.
+    value : float
+        What replaces them.
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
     _config_keys = ("threshold", "value")
 
     def __init__(self, threshold, value, inplace=False):
@@ -250,7 +356,13 @@ class Threshold(_Functional):
 
 
 class GLU(_Functional):
-    """a * sigmoid(b) for the two halves a, b of x along dim."""
+    """a * sigmoid(b) for the two halves a, b of x along dim.
+
+    Parameters
+    ----------
+    dim : int, default -1
+        The axis split in halves (a * sigmoid(b)).
+    """
     _config_keys = ("dim",)
 
     def __init__(self, dim=-1):
@@ -262,7 +374,15 @@ class GLU(_Functional):
 
 
 class CosineSimilarity(_Functional):
-    """cosine_similarity(x1, x2, dim)."""
+    """cosine_similarity(x1, x2, dim).
+
+    Parameters
+    ----------
+    dim : int, default 1
+        The axis of the vectors.
+    eps : float, default 1e-08
+        Lower bound of the norms (no division by zero).
+    """
     _config_keys = ("dim", "eps")
 
     def __init__(self, dim=1, eps=1e-8):
@@ -276,7 +396,17 @@ class CosineSimilarity(_Functional):
 
 
 class PairwiseDistance(_Functional):
-    """||x1 - x2 + eps||_p along the last axis."""
+    """||x1 - x2 + eps||_p along the last axis.
+
+    Parameters
+    ----------
+    p : float, default 2.0
+        The norm's degree.
+    eps : float, default 1e-06
+        Added to the difference (no zero norm).
+    keepdim : bool, default False
+        Keep the reduced axis with size 1.
+    """
 
     def __init__(self, p=2.0, eps=1e-6, keepdim=False):
         super().__init__()
@@ -292,7 +422,13 @@ class PairwiseDistance(_Functional):
 
 
 class Softmax(_Functional):
-    """exp(x) / sum exp(x) along dim."""
+    """exp(x) / sum exp(x) along dim.
+
+    Parameters
+    ----------
+    dim : int, default None
+        The axis over which the outputs sum to 1.
+    """
     _config_keys = ("dim",)
 
     def __init__(self, dim=None):
@@ -307,14 +443,26 @@ class Softmax(_Functional):
 
 
 class LogSoftmax(Softmax):
-    """log softmax along dim (pair with NLLLoss)."""
+    """log softmax along dim (pair with NLLLoss).
+
+    Parameters
+    ----------
+    dim : int, default None
+        The axis normalized over.
+    """
 
     def _apply(self, F, x):
         return F.log_softmax(x, self.dim)
 
 
 class Softmin(Softmax):
-    """softmax(-x) along dim."""
+    """softmax(-x) along dim.
+
+    Parameters
+    ----------
+    dim : int, default None
+        The axis over which the outputs sum to 1.
+    """
 
     def _apply(self, F, x):
         return F.softmin(x, self.dim)
@@ -350,7 +498,17 @@ class _Random(Module):
 
 class RReLU(_Random):
     """Randomized leaky ReLU (Xu et al. 2015): slope a ~ U(lower, upper) per element while training
-    (regenerated in backward from the same key, never stored), (lower + upper) / 2 in eval."""
+    (regenerated in backward from the same key, never stored), (lower + upper) / 2 in eval.
+
+    Parameters
+    ----------
+    lower : float, default 0.125
+        Lowest random slope for negative inputs (training).
+    upper : float, default 0.3333333333333333
+        Highest random slope for negative inputs (training); eval uses (lower + upper) / 2.
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
 
     _config_keys = ("lower", "upper")
 
@@ -373,7 +531,19 @@ class RReLU(_Random):
 
 class PReLU(Module):
     """max(0, x) + a min(0, x) with a learned: one value, or num_parameters (one per channel, axis 1).
-    PyTorch's default init 0.25."""
+    PyTorch's default init 0.25.
+
+    Parameters
+    ----------
+    num_parameters : int, default 1
+        1 (one slope shared) or the number of channels (one slope each).
+    init : float, default 0.25
+        Initial slope for negative inputs.
+    dtype : numpy dtype, default float32
+        float32 or float64, for the parameters.
+    device : str, optional
+        Accepted for PyTorch's signature; only the CPU exists.
+    """
 
     _native = True
     _assigns_grads = True  # its backward honours accumulate=False

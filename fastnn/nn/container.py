@@ -51,7 +51,18 @@ class Sequential(_ModuleSequence, Module):
     """Modules applied in order. Indexing gives a layer; slicing gives a Sequential that shares the
     same layers (``model[:3]``); item assignment, deletion, insert, append and extend edit it. Building
     one packs its parameters into one arena. A Sequential of built-in layers runs as one fused graph
-    node on tensors (and as the explicit chain on arrays)."""
+    node on tensors (and as the explicit chain on arrays).
+
+    Parameters
+    ----------
+    *modules : iterable or dict, optional
+        The modules to hold.
+
+    Examples
+    --------
+    >>> model = fastnn.nn.Sequential(fastnn.nn.Linear(784, 300), fastnn.nn.ReLU(), fastnn.nn.Linear(300, 10))
+    >>> model[:2]   # the first two layers, shared
+    """
 
     _native = True
     _chain = 0
@@ -153,7 +164,13 @@ class Sequential(_ModuleSequence, Module):
 
 
 class ModuleList(_ModuleSequence, Module):
-    """A list of modules, registered (their parameters belong to the parent)."""
+    """A list of modules, registered (their parameters belong to the parent).
+
+    Parameters
+    ----------
+    modules : iterable of Module, optional
+        The modules, in order.
+    """
 
     def __init__(self, modules=None):
         super().__init__()
@@ -221,7 +238,13 @@ class _Mapping:
 
 
 class ModuleDict(_Mapping, Module):
-    """A dict of modules, registered under their keys."""
+    """A dict of modules, registered under their keys.
+
+    Parameters
+    ----------
+    modules : dict of Module, optional
+        The modules, by name.
+    """
 
     _store = "_modules"
 
@@ -254,7 +277,13 @@ class ModuleDict(_Mapping, Module):
 
 
 class ParameterList(Module):
-    """A list of parameters, registered."""
+    """A list of parameters, registered.
+
+    Parameters
+    ----------
+    values : iterable of Parameter, optional
+        The parameters to hold.
+    """
 
     def __init__(self, values=None):
         super().__init__()
@@ -284,7 +313,13 @@ class ParameterList(Module):
 
 
 class ParameterDict(_Mapping, Module):
-    """A dict of parameters, registered under their keys."""
+    """A dict of parameters, registered under their keys.
+
+    Parameters
+    ----------
+    parameters : dict of Parameter, optional
+        The parameters to hold, by name.
+    """
 
     _store = "_parameters"
 

@@ -12,7 +12,20 @@ class Dropout(_Random):
     nothing changes at inference. A fresh mask every call, from a counter-based generator: the mask
     is regenerated in backward from the call's own key, never stored, and is reproducible from the
     model's seed. A frozen model (freeze()) still drops units in training mode: freezing stops the
-    parameters, not the layer's behaviour."""
+    parameters, not the layer's behaviour.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of zeroing an element, in [0, 1).
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+
+    Examples
+    --------
+    >>> drop = fastnn.nn.Dropout(0.2)
+    >>> drop.eval()   # the identity at inference
+    """
 
     _config_keys = ("p",)
     _chain = KIND_DROPOUT  # the explicit chain runs it without Python (fastnn._ext._chain)
@@ -80,8 +93,24 @@ class _ChannelDropout(_Random):
 
 
 class Dropout1d(_ChannelDropout):
-    """Channel dropout for (N, C, L)."""
+    """Channel dropout for (N, C, L).
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of zeroing a whole channel.
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
 
 
 class Dropout2d(_ChannelDropout):
-    """Channel dropout for (N, C, H, W) feature maps (Tompson et al. 2015)."""
+    """Channel dropout for (N, C, H, W) feature maps (Tompson et al. 2015).
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of zeroing a whole channel.
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """

@@ -12,7 +12,33 @@ class Embedding(Module):
     """weight (num_embeddings, embedding_dim) ~ N(0, 1); forward(indices) -> weight[indices]
     (torch.nn.Embedding). The row padding_idx starts at zero and gets no gradient; max_norm (with
     norm_type) renormalizes looked-up rows in place; scale_grad_by_freq divides gradients by how often each
-    index occurs in the batch. sparse=True is refused (no sparse gradients)."""
+    index occurs in the batch. sparse=True is refused (no sparse gradients).
+
+    Parameters
+    ----------
+    num_embeddings : int
+        Size of the dictionary (the number of rows).
+    embedding_dim : int
+        Size of each embedding vector.
+    padding_idx : int, optional
+        A row that starts at zero and gets no gradient.
+    max_norm : float, optional
+        Looked-up rows with a larger norm are renormalized in place.
+    norm_type : float, default 2.0
+        The p of the p-norm for max_norm.
+    scale_grad_by_freq : bool, default False
+        Divide gradients by how often each index occurs in the batch.
+    sparse : bool, default False
+        Refused when True (no sparse gradients).
+    _weight : array_like, optional
+        An initial weight (num_embeddings, embedding_dim).
+    dtype : numpy dtype, default float32
+        float32 or float64, for the parameters.
+    device : str, optional
+        Accepted for PyTorch's signature; only the CPU exists.
+    rng : numpy.random.Generator or int, optional
+        Source of the initial weights (default: fastnn's global generator, seeded by fastnn.manual_seed).
+    """
 
     _config_keys = ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq")
 

@@ -4,7 +4,15 @@ from .module import Module, layer_call
 
 
 class Flatten(Module):
-    """Flattens dims start_dim..end_dim (default: everything but the batch axis), as a view."""
+    """Flattens dims start_dim..end_dim (default: everything but the batch axis), as a view.
+
+    Parameters
+    ----------
+    start_dim : int, default 1
+        First axis flattened.
+    end_dim : int, default -1
+        Last axis flattened.
+    """
 
     _native = True
     _config_keys = ("start_dim", "end_dim")
@@ -34,7 +42,15 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Splits dim into unflattened_size (the inverse of Flatten)."""
+    """Splits dim into unflattened_size (the inverse of Flatten).
+
+    Parameters
+    ----------
+    dim : int
+        The axis split.
+    unflattened_size : tuple of int
+        The shape the axis is split into.
+    """
 
     _native = True
     _config_keys = ("dim", "unflattened_size")

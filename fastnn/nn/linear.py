@@ -21,6 +21,32 @@ class Linear(Module):
     or a callable f(weight_array, numpy_rng). regularizer: a fastnn.regularizers penalty on the
     weight (L1, L2, ElasticNet). Biases start at U(+-1/sqrt(in_features)) with the
     default init and at 0 otherwise (the Keras convention for He/Xavier).
+
+    Parameters
+    ----------
+    in_features : int
+        Size of each input sample (the last axis).
+    out_features : int
+        Size of each output sample.
+    bias : bool, default True
+        Whether the layer learns an additive bias.
+    init : str or callable, default 'default'
+        Weight initialization: "default" (PyTorch's), "he_normal", "he_uniform", "xavier_normal", "xavier_uniform",
+        "lecun_normal", "normal", or f(weight_array, numpy_rng).
+    dtype : numpy dtype, default float32
+        float32 or float64, for the parameters.
+    rng : numpy.random.Generator or int, optional
+        Source of the initial weights (default: fastnn's global generator, seeded by fastnn.manual_seed).
+    regularizer : fastnn.regularizers penalty, optional
+        L1, L2 or ElasticNet penalty on the weight, applied by the optimizer.
+    device : str, optional
+        Accepted for PyTorch's signature; only the CPU exists.
+
+    Examples
+    --------
+    >>> layer = fastnn.nn.Linear(784, 300, init="he_normal")
+    >>> layer(fastnn.randn(32, 784)).shape
+    fastnn.Size([32, 300])
     """
 
     _native = True
@@ -92,7 +118,13 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """y = x (any arguments accepted and ignored, as PyTorch)."""
+    """y = x (any arguments accepted and ignored, as PyTorch).
+
+    Parameters
+    ----------
+    *args : any
+        Accepted and ignored (PyTorch's signature).
+    """
 
     _native = True
     _chain = KIND_IDENTITY

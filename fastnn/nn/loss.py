@@ -72,7 +72,23 @@ class CrossEntropyLoss(_Loss):
     loss_i = w_{t_i} (logsumexp(x_i) - (1 - eps) x_i[t_i]) - eps/C sum_j w_j x_ij ... as PyTorch,
     eps = label_smoothing, w = weight (per class), targets equal to ignore_index skipped; 'mean' divides
     by the summed weights of the counted targets. Without weight and ignore_index it is one fused,
-    stable kernel."""
+    stable kernel.
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        A weight per class (or per element).
+    size_average : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    ignore_index : int, default -100
+        Targets equal to it are skipped (no loss, no gradient).
+    reduce : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduction : str, default 'mean'
+        "mean", "sum" or "none" (one value per element or sample).
+    label_smoothing : float, default 0.0
+        In [0, 1]: the target distribution mixes the one-hot with the uniform.
+    """
 
     _rows = True
     _fn = staticmethod(L.cross_entropy)
@@ -97,7 +113,21 @@ class CrossEntropyLoss(_Loss):
 
 class NLLLoss(_Loss):
     """Negative log-likelihood of log-probabilities (N, C) (e.g. a LogSoftmax output):
-    loss = -sum_i w_{t_i} x_i[t_i] / sum_i w_{t_i} (mean), targets equal to ignore_index skipped."""
+    loss = -sum_i w_{t_i} x_i[t_i] / sum_i w_{t_i} (mean), targets equal to ignore_index skipped.
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        A weight per class (or per element).
+    size_average : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    ignore_index : int, default -100
+        Targets equal to it are skipped (no loss, no gradient).
+    reduce : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduction : str, default 'mean'
+        "mean", "sum" or "none" (one value per element or sample).
+    """
 
     _rows = True
     _fn = staticmethod(L.nll_loss)
@@ -113,20 +143,54 @@ class NLLLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """mean (or sum) of (output - target)^2."""
+    """mean (or sum) of (output - target)^2.
+
+    Parameters
+    ----------
+    reduction : str, default 'mean'
+        "mean", "sum" or "none" (one value per element or sample).
+    size_average : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduce : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    """
     _fn = staticmethod(L.mse_loss)
     _functional = staticmethod(F.mse_loss)
 
 
 class L1Loss(_Loss):
-    """mean (or sum) of abs(output - target)."""
+    """mean (or sum) of abs(output - target).
+
+    Parameters
+    ----------
+    reduction : str, default 'mean'
+        "mean", "sum" or "none" (one value per element or sample).
+    size_average : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduce : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    """
     _fn = staticmethod(L.l1_loss)
     _functional = staticmethod(F.l1_loss)
 
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on logits, stable: mean of log(1 + e^x) - x t; with pos_weight p and
-    weight w (PyTorch's): w [p t log(1 + e^-x) + (1 - t) log(1 + e^x)] ... ."""
+    weight w (PyTorch's): w [p t log(1 + e^-x) + (1 - t) log(1 + e^x)] ... .
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        A weight per element (broadcast).
+    size_average : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduce : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduction : str, default 'mean'
+        "mean", "sum" or "none" (one value per element or sample).
+    pos_weight : Tensor, optional
+        A weight of the positive examples, per class.
+    """
     _fn = staticmethod(L.binary_cross_entropy_with_logits)
     _functional = staticmethod(F.binary_cross_entropy_with_logits)
 
@@ -141,7 +205,19 @@ class BCEWithLogitsLoss(_Loss):
 
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities: -(t log p + (1 - t) log(1 - p)), logs clamped at -100
-    (PyTorch's); prefer BCEWithLogitsLoss (stable)."""
+    (PyTorch's); prefer BCEWithLogitsLoss (stable).
+
+    Parameters
+    ----------
+    weight : Tensor, optional
+        A weight per element (broadcast).
+    size_average : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduce : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduction : str, default 'mean'
+        "mean", "sum" or "none" (one value per element or sample).
+    """
     _fn = staticmethod(L.binary_cross_entropy)
     _functional = staticmethod(F.binary_cross_entropy)
 
@@ -154,7 +230,19 @@ class BCELoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """0.5 d^2 / beta where abs(d) < beta, abs(d) - 0.5 beta elsewhere (d = output - target)."""
+    """0.5 d^2 / beta where abs(d) < beta, abs(d) - 0.5 beta elsewhere (d = output - target).
+
+    Parameters
+    ----------
+    size_average : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduce : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduction : str, default 'mean'
+        "mean", "sum" or "none" (one value per element or sample).
+    beta : float, default 1.0
+        Where the loss turns from quadratic to linear.
+    """
     _fn = staticmethod(L.smooth_l1_loss)
     _functional = staticmethod(F.smooth_l1_loss)
 
@@ -169,7 +257,15 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """0.5 d^2 where abs(d) < delta, delta (abs(d) - 0.5 delta) elsewhere."""
+    """0.5 d^2 where abs(d) < delta, delta (abs(d) - 0.5 delta) elsewhere.
+
+    Parameters
+    ----------
+    reduction : str, default 'mean'
+        "mean", "sum" or "none" (one value per element or sample).
+    delta : float, default 1.0
+        Where the loss turns from quadratic to linear.
+    """
     _fn = staticmethod(L.huber_loss)
     _functional = staticmethod(F.huber_loss)
 
@@ -185,7 +281,19 @@ class HuberLoss(_Loss):
 
 class KLDivLoss(_Loss):
     """Kullback-Leibler divergence with log-probability input: t (log t - input) (log_target: the
-    target is log-probabilities too). reduction='batchmean' divides the sum by the batch size."""
+    target is log-probabilities too). reduction='batchmean' divides the sum by the batch size.
+
+    Parameters
+    ----------
+    size_average : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduce : bool, optional
+        Deprecated PyTorch spelling of reduction (accepted).
+    reduction : str, default 'mean'
+        "mean", "sum" or "none" (one value per element or sample).
+    log_target : bool, default False
+        Whether the target is given as log-probabilities.
+    """
     _fn = staticmethod(L.kl_div)
     _functional = staticmethod(F.kl_div)
 

@@ -114,12 +114,53 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch norm over (N, C) or (N, C, L) input, statistics per channel C."""
+    """Batch norm over (N, C) or (N, C, L) input, statistics per channel C.
+
+    Parameters
+    ----------
+    num_features : int
+        Channels C of the input (N, C, ...).
+    eps : float, default 1e-05
+        Added to the variance for numerical stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch in the running estimates (None: their cumulative average).
+    affine : bool, default True
+        Learn a per-channel scale (weight) and shift (bias).
+    track_running_stats : bool, default True
+        Keep running estimates of mean and variance for eval mode.
+    dtype : numpy dtype, default float32
+        float32 or float64, for the parameters.
+    device : str, optional
+        Accepted for PyTorch's signature; only the CPU exists.
+
+    Examples
+    --------
+    >>> model = fastnn.nn.Sequential(fastnn.nn.Linear(64, 128), fastnn.nn.BatchNorm1d(128), fastnn.nn.ELU())
+    >>> model.eval()  # running statistics from here on
+    """
     _ndims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch norm over (N, C, H, W) input, statistics per channel C."""
+    """Batch norm over (N, C, H, W) input, statistics per channel C.
+
+    Parameters
+    ----------
+    num_features : int
+        Channels C of the input (N, C, ...).
+    eps : float, default 1e-05
+        Added to the variance for numerical stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch in the running estimates (None: their cumulative average).
+    affine : bool, default True
+        Learn a per-channel scale (weight) and shift (bias).
+    track_running_stats : bool, default True
+        Keep running estimates of mean and variance for eval mode.
+    dtype : numpy dtype, default float32
+        float32 or float64, for the parameters.
+    device : str, optional
+        Accepted for PyTorch's signature; only the CPU exists.
+    """
     _ndims = (4,)
 
 
@@ -132,7 +173,25 @@ class SyncBatchNorm(_BatchNorm):
     DistributedOptimizer.synchronize(weight=...) to match). Outside a world of several ranks, or in
     eval mode, it is BatchNorm. The ranks must call it in the same order (every rank runs the model).
     SyncBatchNorm.convert_sync_batchnorm(model) converts a model's BatchNorm layers in place (PyTorch's
-    name; its state and parameters are kept)."""
+    name; its state and parameters are kept).
+
+    Parameters
+    ----------
+    num_features : int
+        Channels C of the input (N, C, ...).
+    eps : float, default 1e-05
+        Added to the variance for numerical stability.
+    momentum : float or None, default 0.1
+        Weight of the new batch in the running estimates.
+    affine : bool, default True
+        Learn a per-channel scale (weight) and shift (bias).
+    track_running_stats : bool, default True
+        Keep running estimates of mean and variance for eval mode.
+    dtype : numpy dtype, default float32
+        float32 or float64, for the parameters.
+    device : str, optional
+        Accepted for PyTorch's signature; only the CPU exists.
+    """
 
     _ndims = (2, 3, 4)
 
@@ -250,7 +309,23 @@ def _global_stats(W, x, C):
 
 class LayerNorm(Module):
     """Normalize over the last len(normalized_shape) axes of each sample, then an elementwise affine
-    (PyTorch's LayerNorm; runs on tensors through autograd)."""
+    (PyTorch's LayerNorm; runs on tensors through autograd).
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple
+        The trailing axes normalized over.
+    eps : float, default 1e-05
+        Added to the variance for numerical stability.
+    elementwise_affine : bool, default True
+        Learn a scale (and a shift) per normalized element.
+    bias : bool, default True
+        Learn a shift too (with elementwise_affine).
+    dtype : numpy dtype, default float32
+        float32 or float64, for the parameters.
+    device : str, optional
+        Accepted for PyTorch's signature; only the CPU exists.
+    """
 
     _config_keys = ("normalized_shape", "eps", "elementwise_affine")
 

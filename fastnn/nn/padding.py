@@ -25,8 +25,11 @@ class _Pad(Module):
 
 
 def _pad_class(name, mode, nd, doc):
-    def init(self, padding, value=0.0):
-        _Pad.__init__(self, padding, value)
+    sides = "(left, right)" if nd == 1 else "(left, right, top, bottom)"
+    doc += (f"\n\n    Parameters\n    ----------\n    padding : int or tuple of {2 * nd} ints\n"
+            f"        Elements added on each side {sides}; an int pads every side alike.\n")
+    if mode == "constant" and not name.startswith("Zero"):
+        doc += "    value : float, default 0.0\n        The value of the added elements.\n"
     ns = {"_mode": mode, "_nd": nd, "__doc__": doc, "__module__": __name__, "_config_keys": ("padding", "value")}
     if mode != "constant" or name.startswith("Zero"):
         ns["__init__"] = lambda self, padding: _Pad.__init__(self, padding)
@@ -45,7 +48,21 @@ ReplicationPad2d = _pad_class("ReplicationPad2d", "replicate", 2, "Pad the last 
 
 
 class Upsample(Module):
-    """Resize the spatial axes (nn.functional.interpolate's modes)."""
+    """Resize the spatial axes (nn.functional.interpolate's modes).
+
+    Parameters
+    ----------
+    size : int or tuple, optional
+        Output spatial size (instead of scale_factor).
+    scale_factor : float or tuple, optional
+        Multiplier of the spatial size (instead of size).
+    mode : str, default 'nearest'
+        "nearest", "linear", "bilinear" (nn.functional.interpolate's modes).
+    align_corners : bool, optional
+        For the linear modes: align the corner pixels' centers.
+    recompute_scale_factor : bool, optional
+        Accepted for PyTorch's signature.
+    """
 
     _config_keys = ("size", "scale_factor", "mode", "align_corners")
 

@@ -28,7 +28,19 @@ class Parameter(Tensor):
     Besides the Tensor API: ``grad`` is a view of the model's gradient arena (zeros after zero_grad,
     never None while requires_grad; None for a frozen parameter); ``p.data = x`` copies x into the
     arena; ``kind`` ("weight", "bias" or "norm": biases and norm parameters can be exempted from weight
-    decay) and an optional ``regularizer`` (a fastnn.regularizers penalty the optimizer applies)."""
+    decay) and an optional ``regularizer`` (a fastnn.regularizers penalty the optimizer applies).
+
+    Parameters
+    ----------
+    data : array_like or Tensor, default None
+        The initial value.
+    requires_grad : bool, default True
+        Whether the parameter is trained.
+    kind : str, default 'weight'
+        "weight", "bias" or "norm" (biases and norm parameters can be exempted from weight decay: no_decay_bias).
+    regularizer : fastnn.regularizers penalty, optional
+        L1, L2 or ElasticNet penalty on the weight, applied by the optimizer.
+    """
 
     __slots__ = ("_g", "_gt", "kind", "regularizer", "_arena", "_offset")
 
@@ -121,7 +133,13 @@ def _rebuild_parameter(a, requires_grad, kind, regularizer):
 class Arena:
     """Contiguous storage for a list of parameters (one dtype): ``data`` and ``grad`` are 1-D arrays;
     ``slots`` lists (offset, size) in order. The arena keeps no reference to its parameters (they
-    point to it), so a dropped model is freed at once, without waiting for the cyclic collector."""
+    point to it), so a dropped model is freed at once, without waiting for the cyclic collector.
+
+    Parameters
+    ----------
+    params : list of Parameter
+        The parameters placed in the arena (one dtype).
+    """
 
     def __init__(self, params):
         params = list(params)
@@ -155,7 +173,19 @@ class Arena:
 
 
 class ArenaRange:
-    """The contiguous part [lo, hi) of an arena that holds one model's parameters, in order."""
+    """The contiguous part [lo, hi) of an arena that holds one model's parameters, in order.
+
+    Parameters
+    ----------
+    arena : Arena
+        The arena.
+    lo : int
+        First slot of the range.
+    hi : int
+        One past the last slot.
+    params : iterable of Parameter or dicts, or a Module
+        What to optimize: parameters, parameter groups (dicts with their own options), or a model.
+    """
 
     def __init__(self, arena, lo, hi, params):
         self.arena, self.lo, self.hi, self.params = arena, lo, hi, params
@@ -199,7 +229,13 @@ def in_arena(p):
 
 def pack(params):
     """The ArenaRange holding `params` (deduplicated, in order): their current arena when they already
-    lie there contiguously in this order (a slice of a packed model), else a new arena."""
+    lie there contiguously in this order (a slice of a packed model), else a new arena.
+
+    Parameters
+    ----------
+    params : list of Parameter
+        The parameters packed into one arena.
+    """
     seen, uniq = set(), []
     for p in params:
         if id(p) not in seen:

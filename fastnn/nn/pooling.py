@@ -84,13 +84,45 @@ class _MaxPool(_FixedPool):
 
 
 class MaxPool1d(_MaxPool):
-    """Max over windows of (N, C, L); stride defaults to kernel_size."""
+    """Max over windows of (N, C, L); stride defaults to kernel_size.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Size of the window.
+    stride : int or tuple, default None
+        Step of the window.
+    padding : int or tuple, default 0
+        Implicit -inf padding on both sides.
+    dilation : int or tuple, default 1
+        Spacing between the window's elements.
+    return_indices : bool, default False
+        Also return the positions of the maxima.
+    ceil_mode : bool, default False
+        Round the output size up instead of down (a last, partial window).
+    """
     _nd = 1
 
 
 class MaxPool2d(_MaxPool):
     """Max over kernel_size windows of (N, C, H, W) (stride defaults to kernel_size). Gradients go to the
-    first maximum of each window in scan order (PyTorch's choice on ties); a NaN propagates."""
+    first maximum of each window in scan order (PyTorch's choice on ties); a NaN propagates.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Size of the window.
+    stride : int or tuple, default None
+        Step of the window.
+    padding : int or tuple, default 0
+        Implicit -inf padding on both sides.
+    dilation : int or tuple, default 1
+        Spacing between the window's elements.
+    return_indices : bool, default False
+        Also return the positions of the maxima.
+    ceil_mode : bool, default False
+        Round the output size up instead of down (a last, partial window).
+    """
     _nd = 2
 
 
@@ -118,12 +150,44 @@ class _AvgPool(_FixedPool):
 
 
 class AvgPool1d(_AvgPool):
-    """Mean over windows of (N, C, L)."""
+    """Mean over windows of (N, C, L).
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Size of the window.
+    stride : int or tuple, default None
+        Step of the window.
+    padding : int or tuple, default 0
+        Implicit zero padding on both sides.
+    ceil_mode : bool, default False
+        Round the output size up instead of down (a last, partial window).
+    count_include_pad : bool, default True
+        Count the zero padding in the average's divisor.
+    divisor_override : int, optional
+        Divide every window's sum by this instead.
+    """
     _nd = 1
 
 
 class AvgPool2d(_AvgPool):
-    """Mean over kernel_size windows of (N, C, H, W); count_include_pad counts the zero padding."""
+    """Mean over kernel_size windows of (N, C, H, W); count_include_pad counts the zero padding.
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Size of the window.
+    stride : int or tuple, default None
+        Step of the window.
+    padding : int or tuple, default 0
+        Implicit zero padding on both sides.
+    ceil_mode : bool, default False
+        Round the output size up instead of down (a last, partial window).
+    count_include_pad : bool, default True
+        Count the zero padding in the average's divisor.
+    divisor_override : int, optional
+        Divide every window's sum by this instead.
+    """
     _nd = 2
 
 
@@ -151,21 +215,54 @@ class _Adaptive(_Pool):
 
 
 class AdaptiveAvgPool1d(_Adaptive):
-    """Mean over adaptive windows of (N, C, L) giving output_size values."""
+    """Mean over adaptive windows of (N, C, L) giving output_size values.
+
+    Parameters
+    ----------
+    output_size : int or tuple
+        Size of the output's spatial axes (None keeps the input's).
+    return_indices : bool, default False
+        Also return the positions of the maxima.
+    """
     _nd, _op = 1, "avg"
 
 
 class AdaptiveAvgPool2d(_Adaptive):
-    """Mean over adaptive windows of (N, C, H, W) giving output_size (1: global average pooling)."""
+    """Mean over adaptive windows of (N, C, H, W) giving output_size (1: global average pooling).
+
+    Parameters
+    ----------
+    output_size : int or tuple
+        Size of the output's spatial axes (None keeps the input's).
+    return_indices : bool, default False
+        Also return the positions of the maxima.
+    """
     _nd, _op = 2, "avg"
 
 
 class AdaptiveMaxPool1d(_Adaptive):
+    """Max pooling to a fixed output length, whatever the input's (torch.nn.AdaptiveMaxPool1d).
+
+    Parameters
+    ----------
+    output_size : int or tuple
+        Size of the output's spatial axes (None keeps the input's).
+    return_indices : bool, default False
+        Also return the positions of the maxima.
+    """
     _nd, _op = 1, "max"
     _config_keys = ("output_size", "return_indices")
 
 
 class AdaptiveMaxPool2d(_Adaptive):
-    """Max over adaptive windows of (N, C, H, W) giving output_size."""
+    """Max over adaptive windows of (N, C, H, W) giving output_size.
+
+    Parameters
+    ----------
+    output_size : int or tuple
+        Size of the output's spatial axes (None keeps the input's).
+    return_indices : bool, default False
+        Also return the positions of the maxima.
+    """
     _nd, _op = 2, "max"
     _config_keys = ("output_size", "return_indices")

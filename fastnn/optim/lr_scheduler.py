@@ -11,8 +11,23 @@ from bisect import bisect_right
 _INF = float("inf")
 
 
+__all__ = [
+    "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "ExponentialDecay", "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts", "ConstantLR", "MultiplicativeLR", "PolynomialLR", "ChainedScheduler", "LinearLR",
+    "SequentialLR", "OneCycleLR", "ReduceLROnPlateau"
+]
+
+
 class LRScheduler:
-    """Base: sets group["initial_lr"], records base_lrs, and takes the initial step (last_epoch 0)."""
+    """Base: sets group["initial_lr"], records base_lrs, and takes the initial step (last_epoch 0).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, last_epoch=-1):
         if not hasattr(optimizer, "param_groups"):
@@ -110,7 +125,17 @@ def _positive(name, v):
 
 
 class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch) (one function, or one per group)."""
+    """lr = initial_lr * lr_lambda(epoch) (one function, or one per group).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    lr_lambda : callable or list of callables
+        f(epoch) -> a factor (one per parameter group, or one for all).
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
@@ -124,7 +149,19 @@ class LambdaLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
-    """Piecewise constant: multiply by gamma every step_size epochs."""
+    """Piecewise constant: multiply by gamma every step_size epochs.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    step_size : int
+        Epochs between two decays.
+    gamma : float, default 0.1
+        Multiplicative factor of the decay.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self._check({"step_size": step_size, "gamma": gamma})
@@ -145,7 +182,19 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """Piecewise constant: multiply by gamma at each milestone epoch."""
+    """Piecewise constant: multiply by gamma at each milestone epoch.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    milestones : list of int
+        Epochs at which the learning rate decays.
+    gamma : float, default 0.1
+        Multiplicative factor of the decay.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         ms = list(milestones)
@@ -169,7 +218,17 @@ class MultiStepLR(LRScheduler):
 
 class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma^epoch. The course's exponential schedule eta(t) = eta0 10^(-t/r)
-    (a tenth every r steps) is ``ExponentialLR.from_decade(optimizer, r)`` (gamma = 10^(-1/r))."""
+    (a tenth every r steps) is ``ExponentialLR.from_decade(optimizer, r)`` (gamma = 10^(-1/r)).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    gamma : float
+        Multiplicative factor of the decay.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         _positive("gamma", gamma)
@@ -196,7 +255,17 @@ class ExponentialLR(LRScheduler):
 
 
 class ExponentialDecay(ExponentialLR):
-    """The course's exponential schedule: eta(t) = eta0 * 10^(-t / r)."""
+    """The course's exponential schedule: eta(t) = eta0 * 10^(-t / r).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    r : float
+        Epochs (or steps) over which the learning rate falls tenfold.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, r, last_epoch=-1):
         if not r > 0:
@@ -206,7 +275,19 @@ class ExponentialDecay(ExponentialLR):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """Cosine from initial_lr down to eta_min over T_max epochs (PyTorch's recursive form)."""
+    """Cosine from initial_lr down to eta_min over T_max epochs (PyTorch's recursive form).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    T_max : int
+        Epochs of one half cosine period.
+    eta_min : float, default 0.0
+        The lowest learning rate.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def _check(self, st):
         _positive("T_max", st["T_max"])
@@ -243,7 +324,21 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     """SGDR (Loshchilov & Hutter 2017): cosine from initial_lr down to eta_min over T_i epochs, then a
     restart; T_0 epochs for the first cycle, each next one T_mult times longer.
     lr = eta_min + (initial_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2. ``step(epoch)`` also takes a
-    fractional epoch (``step(epoch + i / iters)`` per batch), as PyTorch's."""
+    fractional epoch (``step(epoch + i / iters)`` per batch), as PyTorch's.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    T_0 : int
+        Epochs until the first restart.
+    T_mult : int, default 1
+        Factor by which each period grows after a restart.
+    eta_min : float, default 0.0
+        The lowest learning rate.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         _check_int("T_0", T_0, 1)
@@ -287,7 +382,19 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
 
 class ConstantLR(LRScheduler):
-    """lr = initial_lr * factor for the first total_iters epochs, then initial_lr."""
+    """lr = initial_lr * factor for the first total_iters epochs, then initial_lr.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    factor : float, default 0.3333333333333333
+        The learning rate is multiplied by it until total_iters.
+    total_iters : int, default 5
+        Steps over which the factor applies or changes.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if not 0 <= factor <= 1:
@@ -309,7 +416,17 @@ class ConstantLR(LRScheduler):
 
 
 class MultiplicativeLR(LRScheduler):
-    """``lr = lr * lr_lambda(epoch)`` at each step (one function, or one per group)."""
+    """``lr = lr * lr_lambda(epoch)`` at each step (one function, or one per group).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    lr_lambda : callable or list of callables
+        f(epoch) -> a factor (one per parameter group, or one for all).
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
@@ -325,7 +442,19 @@ class MultiplicativeLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    """lr = initial_lr * (1 - min(epoch, total_iters) / total_iters) ** power."""
+    """lr = initial_lr * (1 - min(epoch, total_iters) / total_iters) ** power.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    total_iters : int, default 5
+        Steps over which the factor applies or changes.
+    power : float, default 1.0
+        The polynomial's power.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
         _check_int("total_iters", total_iters, 1)
@@ -345,7 +474,15 @@ class PolynomialLR(LRScheduler):
 
 
 class ChainedScheduler(LRScheduler):
-    """Step several schedulers of one optimizer together, each applying its change in turn."""
+    """Step several schedulers of one optimizer together, each applying its change in turn.
+
+    Parameters
+    ----------
+    schedulers : list of schedulers
+        The schedulers combined.
+    optimizer : Optimizer, default None
+        The optimizer whose learning rate is scheduled.
+    """
 
     def __init__(self, schedulers, optimizer=None):
         schedulers = list(schedulers)
@@ -385,7 +522,21 @@ class ChainedScheduler(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    """Linear warm-up (or decay): the factor goes from start_factor to end_factor over total_iters."""
+    """Linear warm-up (or decay): the factor goes from start_factor to end_factor over total_iters.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    start_factor : float, default 0.3333333333333333
+        Factor of the initial learning rate at the start.
+    end_factor : float, default 1.0
+        Factor of the initial learning rate at the end.
+    total_iters : int, default 5
+        Steps over which the factor applies or changes.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
@@ -410,7 +561,19 @@ class LinearLR(LRScheduler):
 
 
 class SequentialLR(LRScheduler):
-    """Run schedulers one after another, switching at the milestone epochs (PyTorch's semantics)."""
+    """Run schedulers one after another, switching at the milestone epochs (PyTorch's semantics).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    schedulers : list of schedulers
+        The schedulers combined.
+    milestones : list of int
+        Epochs at which the next scheduler takes over.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
         if len(schedulers) < 1 or len(milestones) != len(schedulers) - 1:
@@ -462,7 +625,39 @@ class SequentialLR(LRScheduler):
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith 2018): warm up from max_lr/div_factor to max_lr over pct_start of
     total_steps, then anneal to max_lr/(div_factor*final_div_factor); momentum (or beta1) cycles the
-    other way. Step it every batch (fit does: per_batch = True)."""
+    other way. Step it every batch (fit does: per_batch = True).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    max_lr : float or list
+        The peak learning rate.
+    total_steps : int, optional
+        Steps of the cycle (or epochs and steps_per_epoch).
+    epochs : int, optional
+        Epochs of the cycle (with steps_per_epoch).
+    steps_per_epoch : int, optional
+        Steps per epoch (with epochs).
+    pct_start : float, default 0.3
+        Share of the cycle spent increasing the learning rate.
+    anneal_strategy : str, default 'cos'
+        "cos" or "linear".
+    cycle_momentum : bool, default True
+        Cycle the momentum inversely to the learning rate.
+    base_momentum : float, default 0.85
+        Lowest momentum.
+    max_momentum : float, default 0.95
+        Highest momentum.
+    div_factor : float, default 25.0
+        Initial learning rate = max_lr / div_factor.
+    final_div_factor : float, default 10000.0
+        Final learning rate = initial / final_div_factor.
+    three_phase : bool, default False
+        A third phase annihilating the learning rate.
+    last_epoch : int, default -1
+        The index of the last epoch (-1: start afresh).
+    """
 
     per_batch = True
 
@@ -555,7 +750,29 @@ class OneCycleLR(LRScheduler):
 class ReduceLROnPlateau(LRScheduler):
     """Performance scheduling: multiply the lr by factor when the monitored metric has not improved
     (by more than threshold, relative or absolute) for patience epochs; then wait cooldown epochs.
-    ``step(metric)`` once per epoch with the validation metric."""
+    ``step(metric)`` once per epoch with the validation metric.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer whose learning rate is scheduled.
+    mode : str, default 'min'
+        "min" (lower is better) or "max".
+    factor : float, default 0.1
+        The learning rate is multiplied by it at each reduction.
+    patience : int, default 10
+        Epochs without improvement before acting.
+    threshold : float, default 0.0001
+        The smallest change that counts as an improvement.
+    threshold_mode : str, default 'rel'
+        "rel" or "abs": how an improvement is measured against threshold.
+    cooldown : int, default 0
+        Epochs to wait after a reduction before counting again.
+    min_lr : float or list, default 0
+        The learning rate's floor.
+    eps : float, default 1e-08
+        A reduction smaller than this is skipped.
+    """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):

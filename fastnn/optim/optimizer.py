@@ -41,6 +41,15 @@ class Optimizer:
     .to(dtype)), the optimizer notices and follows it, state included. Plain leaf tensors are updated one
     by one and skipped while their .grad is None, as PyTorch. Every call checks all of its input before
     it changes anything: a refused step() or load_state_dict() leaves parameters and state untouched.
+
+    Parameters
+    ----------
+    params : iterable of Parameter or dicts, or a Module
+        What to optimize: parameters, parameter groups (dicts with their own options), or a model.
+    defaults : dict
+        The default options of every parameter group.
+    no_decay_bias : bool, default False
+        Exempt biases and norm parameters from weight decay.
     """
 
     _state_names = ()  # per-element state arrays, e.g. ("exp_avg", "exp_avg_sq")
@@ -453,6 +462,28 @@ class SGD(Optimizer):
     The course writes momentum as m = beta m + lr g; w -= m. With a constant lr the two are the same
     trajectory (the course's m is lr times PyTorch's b); they differ only when lr changes mid-run,
     where PyTorch's form applies the new lr to the whole accumulated velocity.
+
+    Parameters
+    ----------
+    params : iterable of Parameter or dicts, or a Module
+        What to optimize: parameters, parameter groups (dicts with their own options), or a model.
+    lr : float, default 0.001
+        Learning rate.
+    momentum : float, default 0.0
+        Momentum factor.
+    dampening : float, default 0.0
+        Dampening of the momentum.
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient (decoupled in AdamW).
+    nesterov : bool, default False
+        Nesterov momentum (needs momentum > 0 and dampening = 0).
+    no_decay_bias : bool, default False
+        Exempt biases and norm parameters from weight decay.
+
+    Examples
+    --------
+    >>> opt = fastnn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
+    >>> opt.zero_grad(); loss.backward(); opt.step()
     """
 
     _state_names = ("momentum_buffer",)
@@ -477,7 +508,25 @@ class SGD(Optimizer):
 class Adagrad(Optimizer):
     """AdaGrad (Duchi et al. 2011): s += g^2; w -= clr g / (sqrt(s) + eps),
     clr = lr / (1 + (step - 1) lr_decay). The accumulated s only grows, so the effective step size
-    keeps shrinking: it can stop too early on deep networks (as the course warns)."""
+    keeps shrinking: it can stop too early on deep networks (as the course warns).
+
+    Parameters
+    ----------
+    params : iterable of Parameter or dicts, or a Module
+        What to optimize: parameters, parameter groups (dicts with their own options), or a model.
+    lr : float, default 0.01
+        Learning rate.
+    lr_decay : float, default 0.0
+        Learning-rate decay per step.
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient (decoupled in AdamW).
+    initial_accumulator_value : float, default 0.0
+        Starting value of the sum of squared gradients.
+    eps : float, default 1e-10
+        Added to the variance for numerical stability.
+    no_decay_bias : bool, default False
+        Exempt biases and norm parameters from weight decay.
+    """
 
     _state_names = ("sum",)
 
@@ -508,7 +557,27 @@ class Adagrad(Optimizer):
 class RMSprop(Optimizer):
     """RMSProp (Tieleman & Hinton): v = alpha v + (1 - alpha) g^2; w -= lr g / (sqrt(v) + eps).
     centered: divides by sqrt(v - mean(g)^2) + eps; momentum: b = momentum b + g / denom, w -= lr b.
-    PyTorch's default alpha is 0.99; the course uses beta = 0.9."""
+    PyTorch's default alpha is 0.99; the course uses beta = 0.9.
+
+    Parameters
+    ----------
+    params : iterable of Parameter or dicts, or a Module
+        What to optimize: parameters, parameter groups (dicts with their own options), or a model.
+    lr : float, default 0.01
+        Learning rate.
+    alpha : float, default 0.99
+        Smoothing constant of the squared-gradient average.
+    eps : float, default 1e-08
+        Added to the variance for numerical stability.
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient (decoupled in AdamW).
+    momentum : float, default 0.0
+        Momentum factor.
+    centered : bool, default False
+        Normalize by the gradient's estimated variance instead of its second moment.
+    no_decay_bias : bool, default False
+        Exempt biases and norm parameters from weight decay.
+    """
 
     _state_names = ("square_avg", "momentum_buffer", "grad_avg")
 
@@ -535,7 +604,29 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba 2014): momentum plus RMSProp scaling, with bias correction.
     m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= lr / (1 - b1^t) m / (sqrt(v / (1 - b2^t)) + eps)
     (PyTorch's exact form: sqrt(v) / sqrt(1 - b2^t) + eps). amsgrad: v replaced by its running max.
-    weight_decay is coupled (added to g, i.e. L2); see AdamW for decoupled decay."""
+    weight_decay is coupled (added to g, i.e. L2); see AdamW for decoupled decay.
+
+    Parameters
+    ----------
+    params : iterable of Parameter or dicts, or a Module
+        What to optimize: parameters, parameter groups (dicts with their own options), or a model.
+    lr : float, default 0.001
+        Learning rate.
+    betas : tuple of float, default (0.9, 0.999)
+        Decay rates of the first and second moment estimates.
+    eps : float, default 1e-08
+        Added to the variance for numerical stability.
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient (decoupled in AdamW).
+    amsgrad : bool, default False
+        Use the running maximum of the second moment (AMSGrad).
+    no_decay_bias : bool, default False
+        Exempt biases and norm parameters from weight decay.
+
+    Examples
+    --------
+    >>> opt = fastnn.optim.Adam(model.parameters(), lr=1e-3)
+    """
 
     _state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
@@ -559,7 +650,25 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): ``w *= 1 - lr * weight_decay``, then the Adam
-    step without decay in the gradient. Default weight_decay 1e-2 (PyTorch's)."""
+    step without decay in the gradient. Default weight_decay 1e-2 (PyTorch's).
+
+    Parameters
+    ----------
+    params : iterable of Parameter or dicts, or a Module
+        What to optimize: parameters, parameter groups (dicts with their own options), or a model.
+    lr : float, default 0.001
+        Learning rate.
+    betas : tuple of float, default (0.9, 0.999)
+        Decay rates of the first and second moment estimates.
+    eps : float, default 1e-08
+        Added to the variance for numerical stability.
+    weight_decay : float, default 0.01
+        L2 penalty added to the gradient (decoupled in AdamW).
+    amsgrad : bool, default False
+        Use the running maximum of the second moment (AMSGrad).
+    no_decay_bias : bool, default False
+        Exempt biases and norm parameters from weight decay.
+    """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  no_decay_bias=False):
@@ -572,7 +681,23 @@ class AdamW(Adam):
 class Adamax(Optimizer):
     """Adamax (Kingma & Ba 2014, section 7): Adam with the infinity norm in place of the squared average.
     m = b1 m + (1 - b1) g; u = max(b2 u, abs(g) + eps); w -= lr / (1 - b1^t) m / u. Default lr 2e-3
-    (PyTorch's); weight_decay is coupled (added to g)."""
+    (PyTorch's); weight_decay is coupled (added to g).
+
+    Parameters
+    ----------
+    params : iterable of Parameter or dicts, or a Module
+        What to optimize: parameters, parameter groups (dicts with their own options), or a model.
+    lr : float, default 0.002
+        Learning rate.
+    betas : tuple of float, default (0.9, 0.999)
+        Decay rates of the first and second moment estimates.
+    eps : float, default 1e-08
+        Added to the variance for numerical stability.
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient (decoupled in AdamW).
+    no_decay_bias : bool, default False
+        Exempt biases and norm parameters from weight decay.
+    """
 
     _state_names = ("exp_avg", "exp_inf")
 
@@ -592,7 +717,27 @@ class Adamax(Optimizer):
 
 class NAdam(Optimizer):
     """NAdam (Dozat 2016): Adam with Nesterov momentum and PyTorch's momentum schedule
-    mu_t = b1 (1 - 0.5 * 0.96^(t momentum_decay))."""
+    mu_t = b1 (1 - 0.5 * 0.96^(t momentum_decay)).
+
+    Parameters
+    ----------
+    params : iterable of Parameter or dicts, or a Module
+        What to optimize: parameters, parameter groups (dicts with their own options), or a model.
+    lr : float, default 0.002
+        Learning rate.
+    betas : tuple of float, default (0.9, 0.999)
+        Decay rates of the first and second moment estimates.
+    eps : float, default 1e-08
+        Added to the variance for numerical stability.
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient (decoupled in AdamW).
+    momentum_decay : float, default 0.004
+        NAdam's momentum decay (psi).
+    decoupled_weight_decay : bool, default False
+        Decay the weights directly (as AdamW) instead of through the gradient.
+    no_decay_bias : bool, default False
+        Exempt biases and norm parameters from weight decay.
+    """
 
     _state_names = ("exp_avg", "exp_avg_sq")
 

@@ -42,7 +42,28 @@ def _mode(mode, monitor):
 class EarlyStopping(Callback):
     """Stop when `monitor` has not improved by more than min_delta for `patience` epochs, and (by
     default) restore the best parameters seen -- kept as one arena copy in memory, not a file.
-    Epochs before start_from_epoch are not counted."""
+    Epochs before start_from_epoch are not counted.
+
+    Parameters
+    ----------
+    monitor : str, default 'val_loss'
+        The logged value watched ("val_loss", "val_accuracy", "loss", ...).
+    min_delta : float, default 0.0
+        The smallest change that counts as an improvement.
+    patience : int, default 10
+        Epochs without improvement before acting.
+    mode : str, default 'auto'
+        "min", "max" or "auto" (from the monitored name).
+    restore_best_weights : bool, default True
+        Restore the best parameters seen when stopping.
+    start_from_epoch : int, default 0
+        Epochs before it are not counted.
+
+    Examples
+    --------
+    >>> fastnn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=100, validation_split=0.1,
+    ...            callbacks=[fastnn.training.EarlyStopping(patience=5)])
+    """
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=10, mode="auto", restore_best_weights=True,
                  start_from_epoch=0):
@@ -82,7 +103,19 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save a checkpoint (fastnn.save, with the optimizer state) after each epoch, or only when
     `monitor` improves (save_best_only). path may contain {epoch} and any log key, e.g.
-    "ckpt-{epoch:03d}-{val_loss:.3f}.npz"."""
+    "ckpt-{epoch:03d}-{val_loss:.3f}.npz".
+
+    Parameters
+    ----------
+    path : str or path
+        The file written; may contain {epoch} and any log key.
+    monitor : str, default 'val_loss'
+        The logged value watched ("val_loss", "val_accuracy", "loss", ...).
+    save_best_only : bool, default False
+        Write only when the monitored value improves.
+    mode : str, default 'auto'
+        "min", "max" or "auto" (from the monitored name).
+    """
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, mode="auto"):
         self.path, self.monitor, self.save_best_only = os.fspath(path), monitor, save_best_only
@@ -124,7 +157,15 @@ class TerminateOnNaN(Callback):
 
 
 class CSVLogger(Callback):
-    """Append each epoch's logs as a CSV row (rank 0's alone under mpiexec)."""
+    """Append each epoch's logs as a CSV row (rank 0's alone under mpiexec).
+
+    Parameters
+    ----------
+    path : str or path
+        The CSV file.
+    append : bool, default False
+        Append to an existing file instead of replacing it.
+    """
 
     def __init__(self, path, append=False):
         self.path, self.append = os.fspath(path), append
@@ -146,7 +187,13 @@ class CSVLogger(Callback):
 
 
 class LearningRateScheduler(Callback):
-    """Set every group's lr to schedule(epoch, lr) at the start of each epoch (Keras)."""
+    """Set every group's lr to schedule(epoch, lr) at the start of each epoch (Keras).
+
+    Parameters
+    ----------
+    schedule : callable
+        f(epoch, lr) -> the epoch's learning rate.
+    """
 
     def __init__(self, schedule):
         if not callable(schedule):
@@ -164,7 +211,15 @@ class LearningRateScheduler(Callback):
 
 class ProgressBar(Callback):
     """tqdm-style bar per epoch (batches, loss, samples/s, ETA) on a terminal; one line per epoch
-    otherwise; silent with verbose=0."""
+    otherwise; silent with verbose=0.
+
+    Parameters
+    ----------
+    verbose : int, default 1
+        0: silent, 1: a line per epoch.
+    stream : file, optional
+        Where it prints (default: standard output).
+    """
 
     def __init__(self, verbose=1, stream=None):
         self.verbose, self.stream = verbose, stream or sys.stderr
@@ -211,7 +266,21 @@ class Diagnostics(Callback):
 
     every: diagnose every that many epochs; "auto" (default): after the first epoch, as often as keeps
     the diagnosis under `budget` (5 %) of the training time -- every epoch on large data, every few
-    epochs when an epoch takes milliseconds."""
+    epochs when an epoch takes milliseconds.
+
+    Parameters
+    ----------
+    every : int or "auto", default 'auto'
+        Diagnose every this many epochs (auto: within the time budget).
+    batch_size : int, default 128
+        Training samples diagnosed (a fixed random batch).
+    warn : bool, default True
+        Warn once about each kind of problem found.
+    seed : int, default 0
+        Seed of the diagnosed batch.
+    budget : float, default 0.05
+        Largest share of fit's time the diagnosis may take.
+    """
 
     def __init__(self, every="auto", batch_size=128, warn=True, seed=0, budget=0.05):
         if every != "auto" and (isinstance(every, bool) or not isinstance(every, int) or every < 1):

@@ -14,7 +14,21 @@ from ._step import Step
 
 class LRFinderResult:
     """lrs, losses (smoothed and debiased), raw_losses; suggestion (fastai's "valley" rule) and
-    suggestions {"valley", "steep", "minimum/10"}; plot(path)."""
+    suggestions {"valley", "steep", "minimum/10"}; plot(path).
+
+    Parameters
+    ----------
+    lrs : list of float
+        The learning rates tried, one per step.
+    losses : list of float
+        The smoothed (and debiased) losses.
+    raw : list of float
+        The raw losses.
+    skip_end : int
+        Points at the end left out of the suggestions.
+    skip_start : int, default 0
+        Points at the start left out of the suggestions.
+    """
 
     def __init__(self, lrs, losses, raw, skip_end, skip_start=0):
         self.lrs, self.losses, self.raw_losses = list(lrs), list(losses), list(raw)

@@ -11,6 +11,19 @@ from .dataset import _numpy_rng
 
 
 class WorkerInfo:
+    """What a DataLoader worker process knows of itself (``get_worker_info()``).
+
+    Parameters
+    ----------
+    id : int
+        This worker's index.
+    num_workers : int
+        Worker processes loading the samples (0: in this process).
+    seed : int, optional
+        Seed of the random order (and augmentations).
+    dataset : Dataset
+        The worker's copy of the dataset.
+    """
     def __init__(self, id, num_workers, seed, dataset):
         self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
 
@@ -21,7 +34,13 @@ _worker_info = None
 
 
 def get_worker_info():
-    """In a DataLoader worker process: its WorkerInfo (id, num_workers, seed, dataset); else None."""
+    """In a DataLoader worker process: its WorkerInfo (id, num_workers, seed, dataset); else None.
+
+    Returns
+    -------
+    WorkerInfo or None
+        The calling worker's information; None in the main process.
+    """
     return _worker_info
 
 
@@ -57,7 +76,6 @@ def _worker_loop(dataset, collate, index_q, result_q, wid, nw, seed, init_fn):
         except BaseException:
             result_q.put((run, bi, None, f"Caught {sys.exc_info()[0].__name__} in DataLoader worker process "
                                          f"{wid}.\n" + traceback.format_exc()))
-
 
 
 class _WorkerPool:

@@ -9,7 +9,13 @@ from ...tensor import Tensor, _wrap
 
 def default_collate(batch):
     """Stack a list of samples: tensors and arrays along a new first axis, numbers into a tensor
-    (ints int64, floats float64, as PyTorch), tuples/lists and dicts element-wise, strings kept as lists."""
+    (ints int64, floats float64, as PyTorch), tuples/lists and dicts element-wise, strings kept as lists.
+
+    Parameters
+    ----------
+    batch : list
+        The samples to combine.
+    """
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _wrap(np.stack([e._a for e in batch]))

@@ -83,6 +83,56 @@ class DataLoader:
       single-threaded so it does not oversubscribe the cores the training step uses); 0: inline;
     * ``min_last_batch``: a last batch with fewer samples joins the previous batch (batch norm needs
       two samples; fit sets it).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset.
+    batch_size : int or None, default 1
+        Samples per batch (None: single samples).
+    shuffle : bool, default None
+        A new random order every epoch.
+    sampler : Sampler or iterable, default None
+        The order of the indices.
+    batch_sampler : Sampler, optional
+        Yields lists of indices (instead of batch_size, shuffle, sampler, drop_last).
+    num_workers : int, default 0
+        Worker processes loading the samples (0: in this process).
+    collate_fn : callable, optional
+        Makes a batch of a list of samples (default_collate).
+    pin_memory : bool, default False
+        Accepted for PyTorch's signature (no GPU).
+    drop_last : bool, default False
+        Drop the last batch when it is short.
+    timeout : float, default 0
+        Seconds to wait for a worker's batch (0: forever).
+    worker_init_fn : callable, optional
+        Called with the worker's id in each worker process.
+    multiprocessing_context : str or context, optional
+        The multiprocessing start method.
+    generator : fastnn.Generator, optional
+        Source of the random order (default: the global generator).
+    prefetch_factor : int, optional
+        Batches each worker loads ahead.
+    persistent_workers : bool, default False
+        Keep the worker processes between epochs.
+    pin_memory_device : str, default ''
+        Accepted for PyTorch's signature.
+    transform : fastnn.augment batch transform, optional
+        Applied to each batch's inputs (drawn anew every epoch).
+    seed : int, optional
+        Epoch e's order and augmentations come from (seed, e): set_epoch(e).
+    prefetch : int, default 0
+        Batches a background thread prepares ahead (0: none).
+    min_last_batch : int, default 1
+        A last batch smaller than this is merged into the previous one.
+
+    Examples
+    --------
+    >>> from fastnn.utils.data import DataLoader, TensorDataset
+    >>> loader = DataLoader(TensorDataset(fastnn.tensor(X), fastnn.tensor(y)), batch_size=32, shuffle=True)
+    >>> for xb, yb in loader:
+    ...     pass
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,

@@ -30,7 +30,13 @@ class IterableDataset(Dataset):
 
 
 class TensorDataset(Dataset):
-    """Samples are tuples (t[i] for t in tensors); every tensor has the same first dimension."""
+    """Samples are tuples (t[i] for t in tensors); every tensor has the same first dimension.
+
+    Parameters
+    ----------
+    *tensors : Tensors or arrays
+        Of the same first dimension; sample i is their i-th rows.
+    """
 
     def __init__(self, *tensors):
         if not tensors:
@@ -51,7 +57,15 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples of dataset at the given indices."""
+    """The samples of dataset at the given indices.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset.
+    indices : sequence of int
+        The dataset's indices in the subset.
+    """
 
     def __init__(self, dataset, indices):
         self.dataset, self.indices = dataset, list(np.asarray(_arr(indices)).reshape(-1).tolist()) \
@@ -68,7 +82,13 @@ class Subset(Dataset):
 
 
 class ConcatDataset(Dataset):
-    """Datasets one after the other."""
+    """Datasets one after the other.
+
+    Parameters
+    ----------
+    datasets : iterable of Dataset
+        The datasets, concatenated in order.
+    """
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
@@ -103,7 +123,17 @@ def _numpy_rng(generator):
 
 
 def random_split(dataset, lengths, generator=None):
-    """Split into non-overlapping Subsets of the given lengths (or fractions summing to 1)."""
+    """Split into non-overlapping Subsets of the given lengths (or fractions summing to 1).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset.
+    lengths : sequence of int or float
+        Sizes of the parts (or fractions summing to 1).
+    generator : fastnn.Generator, optional
+        Source of the random order (default: the global generator).
+    """
     n = len(dataset)
     lengths = list(lengths)
     if lengths and all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1:

@@ -9,6 +9,13 @@ from .dataset import _numpy_rng
 
 
 class Sampler:
+    """Base class of samplers: an iterable of dataset indices (torch.utils.data.Sampler).
+
+    Parameters
+    ----------
+    data_source : Dataset or sized, default None
+        What is sampled (its length).
+    """
     def __init__(self, data_source=None):
         pass
 
@@ -16,8 +23,14 @@ class Sampler:
         raise NotImplementedError
 
 
-
 class SequentialSampler(Sampler):
+    """The indices 0, 1, ..., len(data_source) - 1, in order.
+
+    Parameters
+    ----------
+    data_source : Dataset or sized
+        What is sampled (its length).
+    """
     def __init__(self, data_source):
         self.data_source = data_source
 
@@ -28,9 +41,20 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
-
 class RandomSampler(Sampler):
-    """A fresh permutation each epoch (or num_samples draws with replacement)."""
+    """A fresh permutation each epoch (or num_samples draws with replacement).
+
+    Parameters
+    ----------
+    data_source : Dataset or sized
+        What is sampled (its length).
+    replacement : bool, default False
+        Draw with replacement.
+    num_samples : int, optional
+        Samples to draw (default: the dataset's length).
+    generator : fastnn.Generator, optional
+        Source of the random order (default: the global generator).
+    """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source, self.replacement, self.generator = data_source, bool(replacement), generator
@@ -59,8 +83,16 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-
 class SubsetRandomSampler(Sampler):
+    """The given indices, in a new random order each time.
+
+    Parameters
+    ----------
+    indices : sequence of int
+        The indices used.
+    generator : fastnn.Generator, optional
+        Source of the random order (default: the global generator).
+    """
     def __init__(self, indices, generator=None):
         self.indices, self.generator = list(indices), generator
 
@@ -74,8 +106,20 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-
 class WeightedRandomSampler(Sampler):
+    """num_samples indices drawn with probabilities proportional to weights.
+
+    Parameters
+    ----------
+    weights : sequence of float
+        A weight per sample.
+    num_samples : int, optional
+        Samples to draw (default: the dataset's length).
+    replacement : bool, default True
+        Draw with replacement.
+    generator : fastnn.Generator, optional
+        Source of the random order (default: the global generator).
+    """
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         w = np.asarray(_arr(weights), np.float64)
         if w.ndim != 1 or (w < 0).any() or not w.sum() > 0:
@@ -94,13 +138,28 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
-
 class DistributedSampler(Sampler):
     """Each rank's part of a dataset (PyTorch's semantics): the indices -- shuffled by (seed + epoch)
     when shuffle, so call set_epoch(e) every epoch -- are padded by repeating the first ones (or, with
     drop_last, cut) to a multiple of num_replicas, and rank r takes every num_replicas-th from r. Every
     rank gets len(self) indices, so the ranks run the same number of steps. num_replicas and rank
-    default to fastnn.distributed's world."""
+    default to fastnn.distributed's world.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset.
+    num_replicas : int, optional
+        Processes taking part (default: the MPI world's size).
+    rank : int, optional
+        This process's rank (default: the MPI world's).
+    shuffle : bool, default True
+        A new random order every epoch.
+    seed : int, optional
+        Seed of the random order (and augmentations).
+    drop_last : bool, default False
+        Drop the last batch when it is short.
+    """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
         if num_replicas is None or rank is None:
@@ -141,9 +200,18 @@ class DistributedSampler(Sampler):
         return self.num_samples
 
 
-
 class BatchSampler(Sampler):
-    """Groups a sampler's indices into lists of batch_size."""
+    """Groups a sampler's indices into lists of batch_size.
+
+    Parameters
+    ----------
+    sampler : Sampler or iterable
+        The order of the indices.
+    batch_size : int
+        Samples per batch.
+    drop_last : bool
+        Drop the last batch when it is short.
+    """
 
     def __init__(self, sampler, batch_size, drop_last):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:

@@ -55,7 +55,13 @@ def _prob(p):
 
 
 class Compose:
-    """Apply the transforms in order."""
+    """Apply the transforms in order.
+
+    Parameters
+    ----------
+    transforms : list of transforms
+        The transforms.
+    """
 
     def __init__(self, transforms):
         self.transforms = list(transforms)
@@ -104,7 +110,13 @@ class PILToTensor(_T):
 
 
 class ToPILImage(_T):
-    """Tensor (C, H, W) (floats in [0, 1] scaled to 0..255) or array -> PIL image."""
+    """Tensor (C, H, W) (floats in [0, 1] scaled to 0..255) or array -> PIL image.
+
+    Parameters
+    ----------
+    mode : str, optional
+        The PIL image mode.
+    """
 
     def __init__(self, mode=None):
         self.mode = mode
@@ -114,7 +126,13 @@ class ToPILImage(_T):
 
 
 class ConvertImageDtype(_T):
-    """A tensor image to dtype, rescaling between integer ranges and [0, 1]."""
+    """A tensor image to dtype, rescaling between integer ranges and [0, 1].
+
+    Parameters
+    ----------
+    dtype : dtype
+        The output dtype (values rescaled).
+    """
 
     def __init__(self, dtype):
         self.dtype = np.dtype(dtype)
@@ -125,7 +143,17 @@ class ConvertImageDtype(_T):
 
 class Normalize(_T):
     """(x - mean[c]) / std[c] per channel of a tensor image (e.g. mean = std = (0.5, 0.5, 0.5) for
-    CIFAR-10 in [0, 1])."""
+    CIFAR-10 in [0, 1]).
+
+    Parameters
+    ----------
+    mean : sequence of float
+        Mean of each channel.
+    std : sequence of float
+        Standard deviation of each channel.
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
 
     def __init__(self, mean, std, inplace=False):
         self.mean = tuple(F.finite(float(m), "mean") for m in np.atleast_1d(mean))
@@ -142,7 +170,19 @@ class Normalize(_T):
 
 class Resize(_T):
     """Resize to size (h, w), or the smaller edge to size keeping the aspect ratio (max_size caps the
-    longer edge). Bilinear (half-pixel centres; antialiased when shrinking) or nearest."""
+    longer edge). Bilinear (half-pixel centres; antialiased when shrinking) or nearest.
+
+    Parameters
+    ----------
+    size : int or tuple
+        Output size (an int: the smaller edge, or a square for crops).
+    interpolation : InterpolationMode, default <InterpolationMode.BILINEAR: 'bilinear'>
+        The resampling (bilinear, nearest, ...).
+    max_size : int, optional
+        Bound on the longer edge.
+    antialias : bool, default True
+        Low-pass filter when downsampling (torchvision's default True).
+    """
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
         if size is not None and not isinstance(size, numbers.Number):
@@ -158,7 +198,13 @@ class Resize(_T):
 
 
 class CenterCrop(_T):
-    """The central size crop (padded with zeros when the image is smaller)."""
+    """The central size crop (padded with zeros when the image is smaller).
+
+    Parameters
+    ----------
+    size : int or tuple
+        Output size (an int: the smaller edge, or a square for crops).
+    """
 
     def __init__(self, size):
         self.size = F.pair(size, "size")
@@ -168,7 +214,17 @@ class CenterCrop(_T):
 
 
 class Pad(_T):
-    """Pad the borders (left, top, right, bottom), filling with fill or the edge / a reflection."""
+    """Pad the borders (left, top, right, bottom), filling with fill or the edge / a reflection.
+
+    Parameters
+    ----------
+    padding : int or sequence
+        Pixels added on each border (left, top, right, bottom).
+    fill : number or tuple, default 0
+        Value of the pixels outside the image.
+    padding_mode : str, default 'constant'
+        "zeros", "reflect", "replicate" or "circular".
+    """
 
     def __init__(self, padding, fill=0, padding_mode="constant"):
         if padding_mode not in ("constant", "edge", "reflect", "symmetric"):
@@ -182,7 +238,21 @@ class Pad(_T):
 
 
 class RandomCrop(_T):
-    """A random size crop, after optional padding (torchvision's RandomCrop)."""
+    """A random size crop, after optional padding (torchvision's RandomCrop).
+
+    Parameters
+    ----------
+    size : int or tuple
+        Output size (an int: the smaller edge, or a square for crops).
+    padding : int or sequence, optional
+        Padding added before the crop.
+    pad_if_needed : bool, default False
+        Pad an image smaller than size.
+    fill : number or tuple, default 0
+        Value of the pixels outside the image.
+    padding_mode : str, default 'constant'
+        "zeros", "reflect", "replicate" or "circular".
+    """
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
         self.size = F.pair(size, "size")
@@ -211,7 +281,13 @@ class RandomCrop(_T):
 
 
 class RandomHorizontalFlip(_T):
-    """Mirror left-right with probability p."""
+    """Mirror left-right with probability p.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of the flip.
+    """
 
     def __init__(self, p=0.5):
         self.p = _prob(p)
@@ -224,7 +300,13 @@ class RandomHorizontalFlip(_T):
 
 
 class RandomVerticalFlip(RandomHorizontalFlip):
-    """Mirror top-bottom with probability p."""
+    """Mirror top-bottom with probability p.
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of the flip.
+    """
 
     def _apply(self, img, params):
         return F.vflip(img)
@@ -232,7 +314,21 @@ class RandomVerticalFlip(RandomHorizontalFlip):
 
 class RandomRotation(_T):
     """Rotate by an angle uniform in [-degrees, degrees] (or a (min, max) pair), counter-clockwise
-    positive, about the centre (or `center`), filling with `fill`; nearest by default (torchvision's)."""
+    positive, about the centre (or `center`), filling with `fill`; nearest by default (torchvision's).
+
+    Parameters
+    ----------
+    degrees : float or tuple
+        Range of rotation angles in degrees (a number d: (-d, d)).
+    interpolation : InterpolationMode, default <InterpolationMode.NEAREST: 'nearest'>
+        The resampling (bilinear, nearest, ...).
+    expand : bool, default False
+        Enlarge the output to hold the whole rotated image.
+    center : tuple, optional
+        The rotation center (default: the image's).
+    fill : number or tuple, default 0
+        Value of the pixels outside the image.
+    """
 
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
         self.degrees = _range(degrees, "degrees")
@@ -252,7 +348,25 @@ class RandomRotation(_T):
 
 class RandomAffine(_T):
     """Random rotation, translation (fractions of width/height), scale and shear, torchvision's
-    parameterisation; nearest by default."""
+    parameterisation; nearest by default.
+
+    Parameters
+    ----------
+    degrees : float or tuple
+        Range of rotation angles in degrees (a number d: (-d, d)).
+    translate : tuple of float, optional
+        Largest shifts as fractions of the width and height.
+    scale : tuple of float, optional
+        Range of scale factors.
+    shear : float or tuple, optional
+        Range of shear angles in degrees.
+    interpolation : InterpolationMode, default <InterpolationMode.NEAREST: 'nearest'>
+        The resampling (bilinear, nearest, ...).
+    fill : number or tuple, default 0
+        Value of the pixels outside the image.
+    center : tuple, optional
+        The rotation center (default: the image's).
+    """
 
     def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
                  fill=0, center=None):
@@ -297,7 +411,21 @@ class RandomAffine(_T):
 
 class RandomResizedCrop(_T):
     """A crop of random area (scale) and aspect ratio (log-uniform in ratio) resized to size
-    (torchvision's sampling, ten tries then a central crop)."""
+    (torchvision's sampling, ten tries then a central crop).
+
+    Parameters
+    ----------
+    size : int or tuple
+        Output size (an int: the smaller edge, or a square for crops).
+    scale : tuple of float, default (0.08, 1.0)
+        Range of scales (areas).
+    ratio : tuple of float, default (0.75, 1.3333333333333333)
+        Range of aspect ratios.
+    interpolation : InterpolationMode, default <InterpolationMode.BILINEAR: 'bilinear'>
+        The resampling (bilinear, nearest, ...).
+    antialias : bool, default True
+        Low-pass filter when downsampling (torchvision's default True).
+    """
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation=InterpolationMode.BILINEAR,
                  antialias=True):
@@ -335,7 +463,19 @@ class RandomResizedCrop(_T):
 
 class ColorJitter(_T):
     """Random brightness, contrast, saturation and hue, in a random order (torchvision's definitions,
-    on images in [0, 1]; uint8 images are scaled and back)."""
+    on images in [0, 1]; uint8 images are scaled and back).
+
+    Parameters
+    ----------
+    brightness : float or tuple, default 0
+        How much to jitter brightness.
+    contrast : float or tuple, default 0
+        How much to jitter contrast.
+    saturation : float or tuple, default 0
+        How much to jitter saturation.
+    hue : float or tuple, default 0
+        How much to jitter hue, in [-0.5, 0.5].
+    """
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
         def rng_(v, name, center, lo):
@@ -359,7 +499,13 @@ class ColorJitter(_T):
 
 
 class Grayscale(_T):
-    """ITU-R 601-2 luma (0.299 R + 0.587 G + 0.114 B), with 1 or 3 output channels."""
+    """ITU-R 601-2 luma (0.299 R + 0.587 G + 0.114 B), with 1 or 3 output channels.
+
+    Parameters
+    ----------
+    num_output_channels : int, default 1
+        1 or 3.
+    """
 
     def __init__(self, num_output_channels=1):
         if num_output_channels not in (1, 3):
@@ -371,7 +517,13 @@ class Grayscale(_T):
 
 
 class RandomGrayscale(_T):
-    """Grayscale with probability p, keeping the number of channels."""
+    """Grayscale with probability p, keeping the number of channels.
+
+    Parameters
+    ----------
+    p : float, default 0.1
+        Probability of the conversion.
+    """
 
     def __init__(self, p=0.1):
         self.p = _prob(p)
@@ -384,7 +536,21 @@ class RandomGrayscale(_T):
 
 
 class RandomErasing(_T):
-    """Erase a random rectangle of a tensor image with probability p (Zhong et al. 2017)."""
+    """Erase a random rectangle of a tensor image with probability p (Zhong et al. 2017).
+
+    Parameters
+    ----------
+    p : float, default 0.5
+        Probability of erasing.
+    scale : tuple of float, default (0.02, 0.33)
+        Range of the erased area's share of the image.
+    ratio : tuple of float, default (0.3, 3.3)
+        Range of the erased area's aspect ratio.
+    value : number, tuple or "random", default 0
+        The erased pixels' value.
+    inplace : bool, default False
+        Accepted for PyTorch's signature: write the result into the input (its autograd history kept).
+    """
 
     def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False):
         self.p, self.scale, self.ratio, self.value, self.inplace = _prob(p), tuple(scale), tuple(ratio), value, inplace
@@ -421,7 +587,15 @@ class RandomErasing(_T):
 
 
 class GaussianBlur(_T):
-    """Blur with a Gaussian kernel of kernel_size and sigma uniform in the sigma range (reflect borders)."""
+    """Blur with a Gaussian kernel of kernel_size and sigma uniform in the sigma range (reflect borders).
+
+    Parameters
+    ----------
+    kernel_size : int or tuple
+        Size of the Gaussian kernel (odd).
+    sigma : float or tuple, default (0.1, 2.0)
+        Standard deviation, or the range it is drawn from.
+    """
 
     def __init__(self, kernel_size, sigma=(0.1, 2.0)):
         self.kernel_size = F.pair(kernel_size, "kernel_size")
@@ -439,7 +613,13 @@ class GaussianBlur(_T):
 
 
 class Lambda(_T):
-    """A user function as a transform."""
+    """A user function as a transform.
+
+    Parameters
+    ----------
+    lambd : callable
+        The function applied.
+    """
 
     def __init__(self, lambd):
         if not callable(lambd):
@@ -451,7 +631,15 @@ class Lambda(_T):
 
 
 class RandomApply(_T):
-    """Apply the transforms (in order) with probability p."""
+    """Apply the transforms (in order) with probability p.
+
+    Parameters
+    ----------
+    transforms : list of transforms
+        The transforms.
+    p : float, default 0.5
+        Probability of applying the transforms.
+    """
 
     def __init__(self, transforms, p=0.5):
         self.transforms, self.p = list(transforms), _prob(p)
@@ -465,7 +653,15 @@ class RandomApply(_T):
 
 
 class RandomChoice(_T):
-    """Apply one of the transforms, picked at random (with probabilities p)."""
+    """Apply one of the transforms, picked at random (with probabilities p).
+
+    Parameters
+    ----------
+    transforms : list of transforms
+        The transforms.
+    p : list of float, optional
+        Probabilities of each transform.
+    """
 
     def __init__(self, transforms, p=None):
         self.transforms, self.p = list(transforms), p
@@ -476,7 +672,13 @@ class RandomChoice(_T):
 
 
 class RandomOrder(_T):
-    """Apply the transforms in a random order."""
+    """Apply the transforms in a random order.
+
+    Parameters
+    ----------
+    transforms : list of transforms
+        The transforms.
+    """
 
     def __init__(self, transforms):
         self.transforms = list(transforms)
