@@ -18,8 +18,9 @@ myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3
 html_theme = "pydata_sphinx_theme"
 html_title = f"fastnn {release}"
+html_static_path = ["_static"]
+html_css_files = ["fastnn.css"]
 html_theme_options = {"navigation_depth": 2, "show_toc_level": 2, "navbar_align": "left"}
-html_static_path = []
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"           # signatures as written; the docstrings say the types

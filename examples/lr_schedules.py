@@ -37,10 +37,30 @@ SCHEDULES = {
     "ReduceLROnPlateau": lambda opt: lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1),
     "exponential, r=10": lambda opt: lr_scheduler.ExponentialLR(opt, gamma=10 ** (-1 / 10)),
 }
+histories = {}
 for name, make in SCHEDULES.items():
     model = make_model()
     opt = optim.SGD(model.parameters(), lr=lr0, momentum=0.9)
     hist = fastnn.fit(model, X_train, y_train, loss="cross_entropy", optimizer=opt, scheduler=make(opt),
                       epochs=15, batch_size=32, validation_split=0.1, seed=0, verbose=0)
+    histories[name] = hist
     print(f"{name:18s} final lr {hist['lr'][-1]:.2e}  val loss {hist['val_loss'][-1]:.4f}  "
           f"test accuracy {fastnn.evaluate(model, X_test, y_test)['accuracy']:.3f}")
+
+try:  # learning rate and validation loss per epoch, when matplotlib is installed
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
+if plt is not None:
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for name, hist in histories.items():
+        a.plot(hist["epoch"], hist["lr"], label=name)
+        b.plot(hist["epoch"], hist["val_loss"], label=name)
+    a.set(xlabel="epoch", ylabel="learning rate", yscale="log")
+    b.set(xlabel="epoch", ylabel="validation loss")
+    b.legend()
+    fig.tight_layout()
+    fig.savefig("lr_schedules.png", dpi=110)
+    print("wrote lr_schedules.png")

@@ -60,3 +60,13 @@ def test_the_docs_requirements_file_is_the_docs_extra():
     extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["docs"]
     lines = [ln.strip() for ln in (root / "docs" / "requirements.txt").read_text().splitlines()]
     assert [ln for ln in lines if ln and not ln.startswith("#")] == extra
+
+
+def test_the_gallery_shows_every_example():
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "docs" / "gallery.md").exists():
+        pytest.skip("not a source checkout")
+    page = (root / "docs" / "gallery.md").read_text()
+    for script in sorted((root / "examples").glob("*.py")):
+        if script.name != "mnist1d_cnn.py":  # needs a package the gallery's machine may lack
+            assert f"## {script.name}" in page, f"docs/gallery.md lacks {script.name}: python tools/run_examples.py --gallery docs/gallery"
