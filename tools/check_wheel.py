@@ -157,7 +157,7 @@ def coexist(args):
         KMeans(3, n_init=2, random_state=0).fit(pts)
     loaded = sorted({ln.split()[-1] for ln in open("/proc/self/maps") if re.search(r"lib(g|i)?omp", ln)})
     print("OpenMP runtimes loaded:\n  " + "\n  ".join(loaded))
-    mine = [p for p in loaded if "fastnn.libs" in p]
+    mine = [p for p in loaded if "fastnn_cpu.libs" in p]
     assert mine, "fastnn's vendored OpenMP runtime is not the one loaded"
     from fastnn._ext import _runtime
 
