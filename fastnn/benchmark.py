@@ -295,8 +295,9 @@ def _busy_warning(seconds, when, out):
     """Measure the cores other processes keep busy (None where the system cannot tell); warn if busy."""
     load, ncpu = _runtime.others_load(seconds)
     if load is not None and load > BUSY_LOAD:
+        where = "below" if when == "before" else "above"
         print(f"WARNING ({when} the run): other processes keep ~{load:.1f} of {ncpu} cores busy; the timings "
-              "below are a busy machine's, not the kernels' (fastnn's default threading adapts; these fixed-"
+              f"{where} are a busy machine's, not the kernels' (fastnn's default threading adapts; these fixed-"
               "thread rows do not)", file=out, flush=True)
     return load
 
