@@ -138,3 +138,22 @@ def test_training_on_a_busy_machine_is_bitwise_what_one_thread_gives(tmp_path):
             p.kill()
             p.wait()
     assert busy[0] == quiet[0]
+
+
+@pytest.mark.skipif(not LINUX, reason="the others' load is read from /proc/stat")
+def test_fastnn_bench_warns_on_a_busy_machine_instead_of_judging():
+    import io
+
+    from fastnn import benchmark
+
+    hogs = _hogs(len(os.sched_getaffinity(0)))
+    try:
+        time.sleep(0.2)
+        out = io.StringIO()
+        load = benchmark._busy_warning(0.3, "before", out)
+    finally:
+        for p in hogs:
+            p.kill()
+            p.wait()
+    assert load > benchmark.BUSY_LOAD and "WARNING (before the run)" in out.getvalue()
+    assert "timings below are a busy machine's" in out.getvalue()
