@@ -1,19 +1,7 @@
 """The autograd engine: grad modes, the graph's nodes and the backward pass (fastnn.autograd is its
 public face, with custom Functions and gradcheck).
 
-Every differentiable operation on a :class:`fastnn.Tensor` that requires a gradient records a
-:class:`Node`: the backward function of the op, the op's *per-call context* (what its backward needs:
-saved inputs, outputs, masks, random seeds) and one edge per input (the node that produced that input,
-or the leaf tensor itself). The context belongs to the call, not to a module instance, so one module
-or one tensor may be used any number of times in a forward pass and each use gets its own gradient.
-
-``loss.backward()`` walks the graph from the loss in reverse topological order, sums the gradients that
-reach each node, and accumulates leaf gradients into ``leaf.grad`` -- for parameters, straight into the
-model's gradient arena, so optimizers and clipping keep their one-fused-call-per-arena design. The
-graph's contexts are freed afterwards (``retain_graph=True`` keeps them).
-
-Grad mode is per thread, as in PyTorch: ``no_grad()``, ``enable_grad()``, ``set_grad_enabled(mode)``
-and ``inference_mode()`` work as context managers and as decorators.
+What it records and how backward runs is told in fastnn.autograd's documentation (the public face).
 
 The engine works on tensors without importing fastnn.tensor (which imports it): it reads their graph
 fields (``_node``, ``requires_grad``, ``_a``, the view fields) and calls their ``_accumulate``; where it

@@ -13,7 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "fastnn"
 # The floors, bottom to top: a module may import its own floor and those below (docs/architecture.md's table).
 FLOORS = [
     ("bindings", ["fastnn._ext"]),
-    ("runtime", ["fastnn._version", "fastnn._checks", "fastnn._random", "fastnn._threads", "fastnn._missing",
+    ("runtime", ["fastnn._version", "fastnn._checks", "fastnn._docs", "fastnn._random", "fastnn._threads", "fastnn._missing",
                  "fastnn._mpi", "fastnn._workspace", "fastnn._torchfile", "fastnn._safetensors"]),
     ("ops", ["fastnn.ops", "fastnn.reference", "fastnn._pairs", "fastnn._losses"]),
     ("tensors", ["fastnn._autograd", "fastnn._dtypes", "fastnn._tensor_base", "fastnn._grad_fns", "fastnn._creation",

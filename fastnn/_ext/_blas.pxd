@@ -1,3 +1,4 @@
+cimport numpy as cnp
 # Re-pin scipy's BLAS to one thread if a caller re-threaded it (products split over fastnn's own team).
 cdef void repin() noexcept nogil
 cdef bint split_mode() noexcept nogil
@@ -8,3 +9,5 @@ cdef void linear_into(int dt, const void *px, const void *pw, const void *pb, vo
                       int O) noexcept nogil
 cdef int linear_backward_into(int dt, const void *pg, const void *px, const void *pw, void *pdx, void *pdw,
                               void *pdb, int N, int I, int O, bint accumulate) noexcept nogil
+# x (..., in) as N rows of `in` features against weight (out, in): the shapes checked, the sizes as ints.
+cdef int linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) except -1

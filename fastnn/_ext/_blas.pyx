@@ -154,7 +154,7 @@ def matmul(a, b, *, bint trans_a=False, bint trans_b=False, double alpha=1.0, do
     return C
 
 
-cdef int _linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) except -1:
+cdef int linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) except -1:
     """x (..., in) as N rows of `in` features; weight (out, in)."""
     if cnp.PyArray_NDIM(W) != 2:
         raise ValueError(f"weight: expected shape (out_features, in_features), got {(<object>W).shape}")
@@ -209,7 +209,7 @@ def linear(x, weight, bias=None, *, out=None):
     cdef cnp.ndarray W = arr_in(weight, "weight")
     check_dtype(W, "weight", X, "x")
     cdef int N, I, O
-    _linear_dims(X, W, &N, &I, &O)
+    linear_dims(X, W, &N, &I, &O)
     cdef cnp.ndarray Bv = None
     if bias is not None:
         Bv = arr_in(bias, "bias")
@@ -239,7 +239,7 @@ def linear_backward(grad_out, x, weight, *, need_input_grad=True, need_bias_grad
     cdef cnp.ndarray W = arr_in(weight, "weight")
     check_dtype(W, "weight", X, "x")
     cdef int N, I, O
-    _linear_dims(X, W, &N, &I, &O)
+    linear_dims(X, W, &N, &I, &O)
     cdef cnp.ndarray G = arr_in(grad_out, "grad_out")
     check_dtype(G, "grad_out", X, "x")
     oshape = (<object>X).shape[:cnp.PyArray_NDIM(X) - 1] + (O,)

@@ -20,7 +20,7 @@ from libc.stdint cimport uint64_t
 from fastnn._ext._csrc cimport *
 from fastnn._ext._common cimport arr_in, check_rc, dtype_code
 from fastnn._ext._runtime cimport get_threads
-from fastnn._ext._blas cimport linear_into, linear_backward_into
+from fastnn._ext._blas cimport linear_dims, linear_into, linear_backward_into
 
 cnp.import_array()
 
@@ -138,29 +138,13 @@ cdef inline int _into(object arr, str name, cnp.ndarray ref, tuple shape) except
 
 
 # ---- linear: y = x @ w.T + b ----
-cdef int _linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) except -1:
-    if cnp.PyArray_NDIM(W) != 2:
-        raise ValueError(f"weight: expected shape (out_features, in_features), got {(<object>W).shape}")
-    O[0], I[0] = <int>cnp.PyArray_DIMS(W)[0], <int>cnp.PyArray_DIMS(W)[1]
-    cdef int nd = cnp.PyArray_NDIM(X), i
-    if nd < 1 or cnp.PyArray_DIMS(X)[nd - 1] != I[0]:
-        raise ValueError(f"x: expected shape (..., {I[0]}) for weight {(<object>W).shape}, got {(<object>X).shape}")
-    cdef cnp.npy_intp rows = 1
-    for i in range(nd - 1):
-        rows *= cnp.PyArray_DIMS(X)[i]
-    if rows > 2147483647 or I[0] > 2147483647 or O[0] > 2147483647:
-        raise ValueError("x, weight: a dimension exceeds the product kernels' limit of 2**31 - 1")
-    N[0] = <int>rows
-    return 0
-
-
 cpdef tuple linear_fwd(object x, object w, object b, Workspace ws):
     """y = x @ w.T + b (w: (out, in) as PyTorch; b: (out,) or None) into a workspace array; the context
     is x (backward reads it for the weight's gradient)."""
     cdef cnp.ndarray X = arr_in(x, "x"), W = arr_in(w, "weight"), B = None
     _same_dtype(X, "x", W, "weight")
     cdef int N, I, O
-    _linear_dims(X, W, &N, &I, &O)
+    linear_dims(X, W, &N, &I, &O)
     if b is not None:
         B = arr_in(b, "bias")
         _same_dtype(B, "bias", W, "weight")
@@ -184,7 +168,7 @@ cpdef object linear_bwd(object ctx, object g, object w, object gw, object gb, bi
     cdef cnp.ndarray X = arr_in(ctx, "x"), W = arr_in(w, "weight")
     _same_dtype(W, "weight", X, "x")
     cdef int N, I, O
-    _linear_dims(X, W, &N, &I, &O)
+    linear_dims(X, W, &N, &I, &O)
     cdef cnp.ndarray G = _grad_in(g, X, (<object>X).shape[:cnp.PyArray_NDIM(X) - 1] + (O,))
     if gw is not None:
         _into(gw, "grad_weight", X, (O, I))

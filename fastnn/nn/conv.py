@@ -12,6 +12,40 @@ from .._pairs import tuple_arg as _tuple
 from .module import Module, layer_call
 from .parameter import Parameter
 from .._checks import positive_int
+from .._docs import parameters
+
+_CONV_PARAMETERS = """Parameters
+----------
+in_channels : int
+    Channels of the input.
+out_channels : int
+    Channels of the output (the number of filters).
+kernel_size : int or tuple
+    Size of the window.
+stride : int or tuple, default 1
+    Step of the window.
+padding : int, tuple or str, default 0
+    Zeros added on both sides of each spatial axis, or "valid" / "same".
+dilation : int or tuple, default 1
+    Spacing between the window's elements.
+groups : int, default 1
+    Blocked connections: in_channels and out_channels are split into this many groups.
+bias : bool, default True
+    Whether the layer learns an additive bias.
+padding_mode : str, default 'zeros'
+    "zeros", "reflect", "replicate" or "circular".
+init : str or callable, default 'default'
+    Weight initialization: "default" (PyTorch's), "he_normal", "he_uniform", "xavier_normal", "xavier_uniform",
+    "lecun_normal", "normal", or f(weight_array, numpy_rng).
+dtype : numpy dtype, default float32
+    float32 or float64, for the parameters.
+device : str, optional
+    Accepted for PyTorch's signature; only the CPU exists.
+rng : numpy.random.Generator or int, optional
+    Source of the initial weights (default: fastnn's global generator, seeded by fastnn.manual_seed).
+regularizer : fastnn.regularizers penalty, optional
+    L1, L2 or ElasticNet penalty on the weight, applied by the optimizer.
+"""
 
 _MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -126,78 +160,15 @@ class _ConvNd(Module):
         return s
 
 
+@parameters(_CONV_PARAMETERS)
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C, L): weight (out, in / groups, kernel).
-
-    Parameters
-    ----------
-    in_channels : int
-        Channels of the input.
-    out_channels : int
-        Channels of the output (the number of filters).
-    kernel_size : int or tuple
-        Size of the window.
-    stride : int or tuple, default 1
-        Step of the window.
-    padding : int, tuple or str, default 0
-        Zeros added on both sides of each spatial axis, or "valid" / "same".
-    dilation : int or tuple, default 1
-        Spacing between the window's elements.
-    groups : int, default 1
-        Blocked connections: in_channels and out_channels are split into this many groups.
-    bias : bool, default True
-        Whether the layer learns an additive bias.
-    padding_mode : str, default 'zeros'
-        "zeros", "reflect", "replicate" or "circular".
-    init : str or callable, default 'default'
-        Weight initialization: "default" (PyTorch's), "he_normal", "he_uniform", "xavier_normal", "xavier_uniform",
-        "lecun_normal", "normal", or f(weight_array, numpy_rng).
-    dtype : numpy dtype, default float32
-        float32 or float64, for the parameters.
-    device : str, optional
-        Accepted for PyTorch's signature; only the CPU exists.
-    rng : numpy.random.Generator or int, optional
-        Source of the initial weights (default: fastnn's global generator, seeded by fastnn.manual_seed).
-    regularizer : fastnn.regularizers penalty, optional
-        L1, L2 or ElasticNet penalty on the weight, applied by the optimizer.
-    """
+    """1-D convolution over (N, C, L): weight (out, in / groups, kernel)."""
     _nd = 1
 
 
+@parameters(_CONV_PARAMETERS)
 class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W): weight (out, in / groups, kH, kW).
-
-    Parameters
-    ----------
-    in_channels : int
-        Channels of the input.
-    out_channels : int
-        Channels of the output (the number of filters).
-    kernel_size : int or tuple
-        Size of the window.
-    stride : int or tuple, default 1
-        Step of the window.
-    padding : int, tuple or str, default 0
-        Zeros added on both sides of each spatial axis, or "valid" / "same".
-    dilation : int or tuple, default 1
-        Spacing between the window's elements.
-    groups : int, default 1
-        Blocked connections: in_channels and out_channels are split into this many groups.
-    bias : bool, default True
-        Whether the layer learns an additive bias.
-    padding_mode : str, default 'zeros'
-        "zeros", "reflect", "replicate" or "circular".
-    init : str or callable, default 'default'
-        Weight initialization: "default" (PyTorch's), "he_normal", "he_uniform", "xavier_normal", "xavier_uniform",
-        "lecun_normal", "normal", or f(weight_array, numpy_rng).
-    dtype : numpy dtype, default float32
-        float32 or float64, for the parameters.
-    device : str, optional
-        Accepted for PyTorch's signature; only the CPU exists.
-    rng : numpy.random.Generator or int, optional
-        Source of the initial weights (default: fastnn's global generator, seeded by fastnn.manual_seed).
-    regularizer : fastnn.regularizers penalty, optional
-        L1, L2 or ElasticNet penalty on the weight, applied by the optimizer.
 
     Examples
     --------

@@ -6,6 +6,25 @@ from .._pairs import batch_norm_bwd, batch_norm_fwd
 from .module import Module, layer_call
 from .parameter import Parameter
 from .._checks import positive_int
+from .._docs import parameters
+
+_BATCHNORM_PARAMETERS = """Parameters
+----------
+num_features : int
+    Channels C of the input (N, C, ...).
+eps : float, default 1e-05
+    Added to the variance for numerical stability.
+momentum : float or None, default 0.1
+    Weight of the new batch in the running estimates (None: their cumulative average).
+affine : bool, default True
+    Learn a per-channel scale (weight) and shift (bias).
+track_running_stats : bool, default True
+    Keep running estimates of mean and variance for eval mode.
+dtype : numpy dtype, default float32
+    float32 or float64, for the parameters.
+device : str, optional
+    Accepted for PyTorch's signature; only the CPU exists.
+"""
 
 
 class _BatchNorm(Module):
@@ -113,25 +132,9 @@ class _BatchNorm(Module):
                 f"track_running_stats={self.track_running_stats}")
 
 
+@parameters(_BATCHNORM_PARAMETERS)
 class BatchNorm1d(_BatchNorm):
     """Batch norm over (N, C) or (N, C, L) input, statistics per channel C.
-
-    Parameters
-    ----------
-    num_features : int
-        Channels C of the input (N, C, ...).
-    eps : float, default 1e-05
-        Added to the variance for numerical stability.
-    momentum : float or None, default 0.1
-        Weight of the new batch in the running estimates (None: their cumulative average).
-    affine : bool, default True
-        Learn a per-channel scale (weight) and shift (bias).
-    track_running_stats : bool, default True
-        Keep running estimates of mean and variance for eval mode.
-    dtype : numpy dtype, default float32
-        float32 or float64, for the parameters.
-    device : str, optional
-        Accepted for PyTorch's signature; only the CPU exists.
 
     Examples
     --------
@@ -141,26 +144,9 @@ class BatchNorm1d(_BatchNorm):
     _ndims = (2, 3)
 
 
+@parameters(_BATCHNORM_PARAMETERS)
 class BatchNorm2d(_BatchNorm):
-    """Batch norm over (N, C, H, W) input, statistics per channel C.
-
-    Parameters
-    ----------
-    num_features : int
-        Channels C of the input (N, C, ...).
-    eps : float, default 1e-05
-        Added to the variance for numerical stability.
-    momentum : float or None, default 0.1
-        Weight of the new batch in the running estimates (None: their cumulative average).
-    affine : bool, default True
-        Learn a per-channel scale (weight) and shift (bias).
-    track_running_stats : bool, default True
-        Keep running estimates of mean and variance for eval mode.
-    dtype : numpy dtype, default float32
-        float32 or float64, for the parameters.
-    device : str, optional
-        Accepted for PyTorch's signature; only the CPU exists.
-    """
+    """Batch norm over (N, C, H, W) input, statistics per channel C."""
     _ndims = (4,)
 
 

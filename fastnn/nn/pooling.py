@@ -5,6 +5,47 @@ import numpy as np
 from .._pairs import adaptive_windows, avg_divisors, pool_bwd, pool_fwd, pool_windows
 from .._pairs import tuple_arg as _tuple
 from .module import Module, layer_call
+from .._docs import parameters
+
+_MAXPOOL_PARAMETERS = """Parameters
+----------
+kernel_size : int or tuple
+    Size of the window.
+stride : int or tuple, default None
+    Step of the window.
+padding : int or tuple, default 0
+    Implicit -inf padding on both sides.
+dilation : int or tuple, default 1
+    Spacing between the window's elements.
+return_indices : bool, default False
+    Also return the positions of the maxima.
+ceil_mode : bool, default False
+    Round the output size up instead of down (a last, partial window).
+"""
+
+_AVGPOOL_PARAMETERS = """Parameters
+----------
+kernel_size : int or tuple
+    Size of the window.
+stride : int or tuple, default None
+    Step of the window.
+padding : int or tuple, default 0
+    Implicit zero padding on both sides.
+ceil_mode : bool, default False
+    Round the output size up instead of down (a last, partial window).
+count_include_pad : bool, default True
+    Count the zero padding in the average's divisor.
+divisor_override : int, optional
+    Divide every window's sum by this instead.
+"""
+
+_ADAPTIVE_PARAMETERS = """Parameters
+----------
+output_size : int or tuple
+    Size of the output's spatial axes (None keeps the input's).
+return_indices : bool, default False
+    Also return the positions of the maxima.
+"""
 
 
 class _Pool(Module):
@@ -83,45 +124,16 @@ class _MaxPool(_FixedPool):
         self.return_indices = bool(return_indices)
 
 
+@parameters(_MAXPOOL_PARAMETERS)
 class MaxPool1d(_MaxPool):
-    """Max over windows of (N, C, L); stride defaults to kernel_size.
-
-    Parameters
-    ----------
-    kernel_size : int or tuple
-        Size of the window.
-    stride : int or tuple, default None
-        Step of the window.
-    padding : int or tuple, default 0
-        Implicit -inf padding on both sides.
-    dilation : int or tuple, default 1
-        Spacing between the window's elements.
-    return_indices : bool, default False
-        Also return the positions of the maxima.
-    ceil_mode : bool, default False
-        Round the output size up instead of down (a last, partial window).
-    """
+    """Max over windows of (N, C, L); stride defaults to kernel_size."""
     _nd = 1
 
 
+@parameters(_MAXPOOL_PARAMETERS)
 class MaxPool2d(_MaxPool):
     """Max over kernel_size windows of (N, C, H, W) (stride defaults to kernel_size). Gradients go to the
     first maximum of each window in scan order (PyTorch's choice on ties); a NaN propagates.
-
-    Parameters
-    ----------
-    kernel_size : int or tuple
-        Size of the window.
-    stride : int or tuple, default None
-        Step of the window.
-    padding : int or tuple, default 0
-        Implicit -inf padding on both sides.
-    dilation : int or tuple, default 1
-        Spacing between the window's elements.
-    return_indices : bool, default False
-        Also return the positions of the maxima.
-    ceil_mode : bool, default False
-        Round the output size up instead of down (a last, partial window).
     """
     _nd = 2
 
@@ -149,45 +161,15 @@ class _AvgPool(_FixedPool):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+@parameters(_AVGPOOL_PARAMETERS)
 class AvgPool1d(_AvgPool):
-    """Mean over windows of (N, C, L).
-
-    Parameters
-    ----------
-    kernel_size : int or tuple
-        Size of the window.
-    stride : int or tuple, default None
-        Step of the window.
-    padding : int or tuple, default 0
-        Implicit zero padding on both sides.
-    ceil_mode : bool, default False
-        Round the output size up instead of down (a last, partial window).
-    count_include_pad : bool, default True
-        Count the zero padding in the average's divisor.
-    divisor_override : int, optional
-        Divide every window's sum by this instead.
-    """
+    """Mean over windows of (N, C, L)."""
     _nd = 1
 
 
+@parameters(_AVGPOOL_PARAMETERS)
 class AvgPool2d(_AvgPool):
-    """Mean over kernel_size windows of (N, C, H, W); count_include_pad counts the zero padding.
-
-    Parameters
-    ----------
-    kernel_size : int or tuple
-        Size of the window.
-    stride : int or tuple, default None
-        Step of the window.
-    padding : int or tuple, default 0
-        Implicit zero padding on both sides.
-    ceil_mode : bool, default False
-        Round the output size up instead of down (a last, partial window).
-    count_include_pad : bool, default True
-        Count the zero padding in the average's divisor.
-    divisor_override : int, optional
-        Divide every window's sum by this instead.
-    """
+    """Mean over kernel_size windows of (N, C, H, W); count_include_pad counts the zero padding."""
     _nd = 2
 
 
@@ -214,55 +196,27 @@ class _Adaptive(_Pool):
         return f"output_size={self.output_size if self._nd > 1 else self.output_size[0]}"
 
 
+@parameters(_ADAPTIVE_PARAMETERS)
 class AdaptiveAvgPool1d(_Adaptive):
-    """Mean over adaptive windows of (N, C, L) giving output_size values.
-
-    Parameters
-    ----------
-    output_size : int or tuple
-        Size of the output's spatial axes (None keeps the input's).
-    return_indices : bool, default False
-        Also return the positions of the maxima.
-    """
+    """Mean over adaptive windows of (N, C, L) giving output_size values."""
     _nd, _op = 1, "avg"
 
 
+@parameters(_ADAPTIVE_PARAMETERS)
 class AdaptiveAvgPool2d(_Adaptive):
-    """Mean over adaptive windows of (N, C, H, W) giving output_size (1: global average pooling).
-
-    Parameters
-    ----------
-    output_size : int or tuple
-        Size of the output's spatial axes (None keeps the input's).
-    return_indices : bool, default False
-        Also return the positions of the maxima.
-    """
+    """Mean over adaptive windows of (N, C, H, W) giving output_size (1: global average pooling)."""
     _nd, _op = 2, "avg"
 
 
+@parameters(_ADAPTIVE_PARAMETERS)
 class AdaptiveMaxPool1d(_Adaptive):
-    """Max pooling to a fixed output length, whatever the input's (torch.nn.AdaptiveMaxPool1d).
-
-    Parameters
-    ----------
-    output_size : int or tuple
-        Size of the output's spatial axes (None keeps the input's).
-    return_indices : bool, default False
-        Also return the positions of the maxima.
-    """
+    """Max pooling to a fixed output length, whatever the input's (torch.nn.AdaptiveMaxPool1d)."""
     _nd, _op = 1, "max"
     _config_keys = ("output_size", "return_indices")
 
 
+@parameters(_ADAPTIVE_PARAMETERS)
 class AdaptiveMaxPool2d(_Adaptive):
-    """Max over adaptive windows of (N, C, H, W) giving output_size.
-
-    Parameters
-    ----------
-    output_size : int or tuple
-        Size of the output's spatial axes (None keeps the input's).
-    return_indices : bool, default False
-        Also return the positions of the maxima.
-    """
+    """Max over adaptive windows of (N, C, H, W) giving output_size."""
     _nd, _op = 2, "max"
     _config_keys = ("output_size", "return_indices")
