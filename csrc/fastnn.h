@@ -12,6 +12,8 @@
 
 #define FNN_F32 0
 #define FNN_F64 1
+/* float32 arrays whose products run in bf16 with float32 accumulation (gemm and conv only) */
+#define FNN_BF16 2
 
 #define FNN_OK 0
 #define FNN_ENOMEM (-1)
@@ -133,6 +135,7 @@ void fnn_gemm_describe(int *level, int *mr, int *nr);
 typedef struct {
   size_t N, C, H, W, OC, KH, KW, OH, OW, groups;
   long sh, sw, ph, pw, dh, dw; /* stride, padding (top, left; the output size fixes the rest), dilation */
+  int bf16;                     /* float32 only: the products in bf16 (FNN_BF16), float32 accumulation */
 } fnn_conv_t;
 /* the algorithm: 0 chosen by shape (default), 1 im2col everywhere, 2 Winograd wherever it applies */
 void fnn_conv_set_algorithm(int algo);

@@ -81,6 +81,69 @@ typedef struct {
 #include "instantiate.h"
 #include "gemm_isa_end.h"
 
+/* ---- bf16 products of float32 arrays (gemm_bf16.inc): AVX512_BF16 where the CPU has it, else its
+ * emulation, bit for bit the same ---- */
+
+/* float -> bf16, nearest even, as vcvtneps2bf16: NaN stays a quiet NaN, denormals become signed zero. */
+static inline uint32_t fnn_bf16_of(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7f800000u) == 0) return (u >> 16) & 0x8000u;
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (u >> 16) | 0x40u;
+  return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
+static inline float fnn_bf16_to(uint32_t h) {
+  uint32_t u = h << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+/* A denormal result flushed to signed zero, as vdpbf16ps does. */
+static inline float fnn_ftz(float x) { return __builtin_fabsf(x) < 1.17549435e-38f ? x * 0.0f : x; }
+
+#ifdef GEMM_X86_CLONES
+#include <immintrin.h>
+#define BISA _hw
+#define BF_TARGET __attribute__((target("arch=x86-64-v4,avx512bf16")))
+#define BF_HW 1
+#include "gemm_bf16.inc"
+#undef BISA
+#undef BF_TARGET
+#undef BF_HW
+#define BISA _em3
+#define BF_TARGET __attribute__((target("arch=x86-64-v3")))
+#define BF_HW 0
+#include "gemm_bf16.inc"
+#undef BISA
+#undef BF_TARGET
+#undef BF_HW
+#endif
+#define BISA _em
+#define BF_TARGET
+#define BF_HW 0
+#include "gemm_bf16.inc"
+#undef BISA
+#undef BF_TARGET
+#undef BF_HW
+
+/* The bf16 path: 2 with AVX512_BF16 (unless FASTNN_ISA names a narrower set: "v4" is AVX-512 without
+ * it), else 0 (emulated). */
+static int fnn_bf16_level(void) {
+#ifdef GEMM_X86_CLONES
+  static int hw = -1;
+  if (hw < 0) {
+    const char *e = getenv("FASTNN_ISA");
+    __builtin_cpu_init();
+    hw = fnn_isa_level() == 4 && __builtin_cpu_supports("avx512bf16") && !(e && strcmp(e, "v4") == 0);
+  }
+  return hw ? 2 : 0;
+#else
+  return 0;
+#endif
+}
+
 /* The kernels this CPU runs: the widest the build has that the CPU supports (or FASTNN_ISA names). */
 static int fnn_gemm_level(void) {
 #ifdef GEMM_X86_CLONES
@@ -93,8 +156,11 @@ static int fnn_gemm_level(void) {
 static const fnn_gemm_impl *fnn_gemm_pick(int dtype) {
 #ifdef GEMM_X86_CLONES
   int level = fnn_gemm_level();
+  if (dtype == FNN_BF16) return fnn_bf16_level() ? &bimpl_hw : level >= 3 ? &bimpl_em3 : &bimpl_em;
   if (level == 4) return dtype == FNN_F32 ? &impl_f32_v4 : &impl_f64_v4;
   if (level == 3) return dtype == FNN_F32 ? &impl_f32_v3 : &impl_f64_v3;
+#else
+  if (dtype == FNN_BF16) return &bimpl_em;
 #endif
   return dtype == FNN_F32 ? &impl_f32_base : &impl_f64_base;
 }
@@ -168,7 +234,7 @@ void fnn_gemm_serial(int dtype, void *fn, int ta, int tb, int M, int N, int K, d
                      const void *A, int lda, const void *B, int ldb, double beta, void *C, int ldc) {
   char ca = ta ? 'T' : 'N', cb = tb ? 'T' : 'N';
   if (M <= 0 || N <= 0) return;
-  if (!fn) {
+  if (!fn || dtype == FNN_BF16) {
     fnn_gemm_job g = fnn_gemm_job_of(ta, tb, K, alpha, A, lda, B, ldb, beta, C, ldc);
     fnn_gemm_run_tile(fnn_gemm_pick(dtype), &g, 0, M, 0, N);
     return;
@@ -248,7 +314,7 @@ static void fnn_gemm_own(const fnn_gemm_job *jb, int dtype, int M, int N, int K,
 int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha, const void *A,
                 int lda, const void *B, int ldb, double beta, void *C, int ldc, int nt, int ftz, double par_min) {
   if (M <= 0 || N <= 0) return FNN_OK;
-  if (fn) return fnn_gemm_blas_blocks(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt,
+  if (fn && dtype != FNN_BF16) return fnn_gemm_blas_blocks(dtype, fn, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt,
                                       ftz, par_min);
   fnn_gemm_job g = fnn_gemm_job_of(ta, tb, K, alpha, A, lda, B, ldb, beta, C, ldc);
   fnn_gemm_own(&g, dtype, M, N, K, nt, ftz, par_min);
@@ -260,7 +326,7 @@ int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double
 int fnn_gemm_bias(int dtype, void *fn, int ta, int tb, int M, int N, int K, const void *A, int lda,
                   const void *B, int ldb, void *C, int ldc, const void *bias, int nt, int ftz) {
   if (M <= 0 || N <= 0) return FNN_OK;
-  if (!fn) {
+  if (!fn || dtype == FNN_BF16) {
     fnn_gemm_job g = fnn_gemm_job_of(ta, tb, K, 1.0, A, lda, B, ldb, 0.0, C, ldc);
     g.bias = bias;
     fnn_gemm_own(&g, dtype, M, N, K, nt, ftz, FNN_GEMM_PAR_MIN);

@@ -37,9 +37,9 @@ from . import autograd, nn, ops, optim  # noqa: E402,F401
 
 # Loaded on first use (``fastnn.fit``, ``fastnn.vision``, ...): ``import fastnn`` stays a small multiple
 # of ``import numpy``.
-_SUBMODULES = ("augment", "checkpoint", "data", "diagnostics", "distributed", "experiments", "jit", "metrics", "onnx",
-               "pretrain",
-               "reference", "regularizers", "sklearn", "training", "transfer", "utils", "vision", "zoo")
+_SUBMODULES = ("amp", "augment", "checkpoint", "data", "diagnostics", "distributed", "experiments", "jit", "metrics",
+               "onnx", "pretrain", "reference", "regularizers", "sklearn", "training", "transfer", "utils", "vision",
+               "zoo")
 _FROM = {"fit": "training", "evaluate": "training", "predict": "training", "lr_find": "training",
          "save": "checkpoint", "load": "checkpoint", "load_checkpoint": "checkpoint",
          "adaptive_avg_pool1d": "nn.functional", "adaptive_max_pool1d": "nn.functional",
@@ -52,6 +52,11 @@ def __getattr__(name):
 
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "bfloat16":  # ml_dtypes' dtype, imported on first use
+        from ._autocast import bfloat16_dtype
+
+        globals()[name] = bfloat16_dtype()
+        return globals()[name]
     if name in _FROM:
         value = getattr(importlib.import_module(f"{__name__}.{_FROM[name]}"), name)
         globals()[name] = value
@@ -62,9 +67,9 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBMODULES) | set(_FROM))
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_FROM) | {"bfloat16"})
 
 
 __all__ = list(_names) + ["nn", "optim", "utils", "vision", "ops", "data", "training", "autograd", "reference",
-                          "regularizers", "fit", "evaluate", "predict", "save", "load", "load_checkpoint",
+                          "regularizers", "fit", "evaluate", "bfloat16", "predict", "save", "load", "load_checkpoint",
                           "__version__"]

@@ -23,7 +23,7 @@ TENSOR = frozenset("""
     H absolute_ acos_ acosh acosh_ addbmm addbmm_ addcdiv addcdiv_ addcmul addcmul_ addmm addmv addmv_ addr
     addr_ adjoint  angle arccos_ arccosh arccosh_ arcsin_ arcsinh arcsinh_ arctan2 arctan2_ arctan_
     arctanh arctanh_ argwhere as_strided as_strided_ as_strided_scatter as_subclass asin_ asinh asinh_ atan2
-    atan2_ atan_ atanh atanh_ baddbmm baddbmm_ bernoulli bfloat16 bitwise_and bitwise_and_ bitwise_left_shift
+    atan2_ atan_ atanh atanh_ baddbmm baddbmm_ bernoulli bitwise_and bitwise_and_ bitwise_left_shift
     bitwise_left_shift_ bitwise_not bitwise_not_ bitwise_or bitwise_or_ bitwise_right_shift
     bitwise_right_shift_ bitwise_xor bitwise_xor_ cauchy_ ccol_indices cdouble cfloat chalf cholesky
     cholesky_inverse cholesky_solve     coalesce col_indices conj
@@ -75,9 +75,9 @@ TORCH = frozenset("""
     SymInt SymIntType Tag TensorType ThroughputBenchmark TracingState TupleType Type TypedStorage UnionType
     UntypedStorage Use Value  acos_ acosh acosh_ adaptive_avg_pool1d adaptive_max_pool1d addbmm addcdiv
     addcmul addmm addmv addmv_ addr adjoint affine_grid_generator alias_copy alpha_dropout alpha_dropout_
-     amp angle arccos arccos_ arccosh arccosh_ arcsin arcsin_ arcsinh arcsinh_ arctan arctan2 arctan_
+     angle arccos arccos_ arccosh arccosh_ arcsin arcsin_ arcsinh arcsinh_ arctan arctan2 arctan_
     arctanh arctanh_ argwhere as_strided as_strided_ as_strided_copy as_strided_scatter asin_ asinh asinh_
-    atan2 atan_ atanh atanh_ atleast_1d atleast_2d atleast_3d autocast autocast_decrement_nesting
+    atan2 atan_ atanh atanh_ atleast_1d atleast_2d atleast_3d autocast_decrement_nesting
     autocast_increment_nesting avg_pool1d baddbmm bartlett_window batch_norm batch_norm_backward_elemt
     batch_norm_backward_reduce batch_norm_elemt batch_norm_gather_stats batch_norm_gather_stats_with_counts
     batch_norm_stats batch_norm_update_stats bilinear binary_cross_entropy_with_logits binomial bitwise_and
@@ -100,7 +100,7 @@ TORCH = frozenset("""
     fbgemm_pack_quantized_matrix feature_alpha_dropout feature_alpha_dropout_ feature_dropout feature_dropout_
     fft fill  finfo fix fix_ float_power  fmax fmin fork frac_ frexp frobenius_norm from_dlpack
     from_file frombuffer func fused_moving_avg_obs_fake_quant futures fx gcd gcd_ geqrf ger
-    get_autocast_cpu_dtype get_autocast_dtype get_autocast_gpu_dtype get_autocast_ipu_dtype
+    get_autocast_cpu_dtype get_autocast_gpu_dtype get_autocast_ipu_dtype
     get_autocast_xla_dtype get_default_device get_deterministic_debug_mode get_device get_device_module
     get_file_path get_float32_matmul_precision get_num_interop_threads get_rng_state gradient greater_equal
     grid_sampler grid_sampler_2d grid_sampler_3d group_norm gru gru_cell hamming_window hann_window hardshrink
@@ -108,7 +108,7 @@ TORCH = frozenset("""
     igamma igammac iinfo imag import_ir_module import_ir_module_from_buffer index_add index_copy index_fill
     index_put index_put_ index_reduce indices_copy init_num_threads inner instance_norm int_repr inverse
     is_anomaly_check_nan_enabled is_anomaly_enabled is_autocast_cache_enabled is_autocast_cpu_enabled
-    is_autocast_enabled is_autocast_ipu_enabled is_autocast_xla_enabled is_complex is_conj
+    is_autocast_ipu_enabled is_autocast_xla_enabled is_complex is_conj
     is_deterministic_algorithms_warn_only_enabled is_distributed is_inference is_inference_mode_enabled is_neg
     is_nonzero is_same_size is_signed is_storage is_vulkan_available is_warn_always_enabled isin isneginf
     isposinf isreal istft  kaiser_window kl_div kron kthvalue layer_norm layout lcm lcm_ ldexp ldexp_

@@ -103,6 +103,9 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
                          suppress=None if sci_mode is None else not sci_mode)
 
 
+from ._autocast import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+
+
 def compile(model=None, **kwargs):
     """torch.compile stand-in: returns the model unchanged (fastnn's kernels are already compiled)."""
     if model is None:

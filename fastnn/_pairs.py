@@ -114,10 +114,11 @@ def fixed_windows(spatial, k, s, p, d, ceil_mode, nd):
 
 
 # ---- convolution (1-D as 2-D with a unit axis; padding modes other than zeros as index maps) ----
-def conv_fwd(x, w, b, kw, maps, nd, ws, name="conv"):
+def conv_fwd(x, w, b, kw, maps, nd, ws, name="conv", bf16=False):
     """Cross-correlation of x (N, C, L) or (N, C, H, W) with w (OC, C / groups, k...), bias b or None; kw
     the 2-D kernel's keywords (stride, padding, dilation, groups), maps the index maps of a reflect /
-    replicate / circular padding (None: zeros)."""
+    replicate / circular padding (None: zeros); bf16: the products in bfloat16 (float32 only), the
+    backward's too."""
     if maps is not None:
         for ax, m in enumerate(maps):
             x = np.take(x, m, axis=2 + ax)
@@ -130,15 +131,15 @@ def conv_fwd(x, w, b, kw, maps, nd, ws, name="conv"):
     if oh < 1 or ow < 1:
         raise ValueError(f"{name}: input of shape {x.shape} is smaller than the (dilated) kernel")
     y4 = ws.get("conv.y", (x4.shape[0], w4.shape[0], oh, ow), x4.dtype)
-    ops.conv2d(x4, w4, b, out=y4, **kw)
+    ops.conv2d(x4, w4, b, out=y4, bf16=bf16, **kw)
     y = y4.reshape(y4.shape[:2] + (ow,)) if nd == 1 else y4
-    return y, (x4, kw, maps, x.shape)
+    return y, (x4, kw, maps, x.shape, bf16)
 
 
 def conv_bwd(ctx, g, w, gw, gb, need_input_grad, accumulate, ws):
     """The input gradient (or None); the weight's gradient into gw and the bias's into gb where they are
     not None, assigned or added with accumulate."""
-    x4, kw, maps, xshape = ctx
+    x4, kw, maps, xshape, bf16 = ctx
     nd = len(xshape) - 2
     if not (need_input_grad or gw is not None or gb is not None):
         return None
@@ -149,7 +150,7 @@ def conv_bwd(ctx, g, w, gw, gb, need_input_grad, accumulate, ws):
     ops.conv2d_backward(g4, x4, w.reshape(w4shape), need_input_grad=need_input_grad, need_weight_grad=gw is not None,
                         need_bias_grad=gb is not None, grad_input=gx4,
                         grad_weight=gw.reshape(w4shape) if gw is not None else None, grad_bias=gb,
-                        accumulate=accumulate, **kw)
+                        accumulate=accumulate, bf16=bf16, **kw)
     if not need_input_grad:
         return None
     gx = gx4.reshape(xshape)  # (the padded input's shape, with padding maps)

@@ -19,6 +19,7 @@ import numpy as np
 from . import _autograd as _ag
 from . import _grad_fns  # noqa: F401  (registers what the backward functions read)
 from . import _missing
+from ._autocast import bfloat16_dtype
 from ._dtypes import _BOOL, _CPU, _F32, _F64, _I64, Size, _bfloat, _bint, _check_device, _default_float, _dtype, device
 from ._grad_fns import _cast_bwd, _identity_bwd
 from ._tensor_base import TensorBase, _arr, _counter, _init_slots, _new, _out, _size_args, _sum_to, _wrap
@@ -263,6 +264,11 @@ class Tensor(TensorBase, MathOps, ReduceOps, ShapeOps, InplaceOps, results=True)
 
     def half(self):
         return self._as(np.float16)
+
+    def bfloat16(self):
+        """A bfloat16 copy (storage: ml_dtypes' dtype; fastnn's kernels take float32 and float64, so compute
+        in bfloat16 runs through ``fastnn.autocast`` instead)."""
+        return self._as(bfloat16_dtype())
 
     def long(self):
         return self._as(_I64)

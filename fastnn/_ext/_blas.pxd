@@ -9,5 +9,10 @@ cdef void linear_into(int dt, const void *px, const void *pw, const void *pb, vo
                       int O) noexcept nogil
 cdef int linear_backward_into(int dt, const void *pg, const void *px, const void *pw, void *pdx, void *pdw,
                               void *pdb, int N, int I, int O, bint accumulate) noexcept nogil
+# The products' dtype code: FNN_BF16 where bf16 is asked for a float32 array, else the array's own; and
+# the arrays' code behind a products' code.
+cdef int product_code(cnp.ndarray A, str name, bint bf16) except -1
+cdef inline int array_code(int dt) noexcept nogil:
+    return 0 if dt == 2 else dt
 # x (..., in) as N rows of `in` features against weight (out, in): the shapes checked, the sizes as ints.
 cdef int linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) except -1

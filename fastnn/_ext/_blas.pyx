@@ -89,7 +89,7 @@ def kernel_info():
 
 cdef void *gemm_fn(int dt) noexcept nogil:
     """The BLAS routine products call, or NULL for fastnn's own kernels."""
-    if _own:
+    if _own or dt == FNN_BF16:  # bf16 products run on fastnn's kernels only
         return NULL
     return _sgemm if dt == FNN_F32 else _dgemm
 
@@ -116,9 +116,12 @@ cdef int _ld(int v) nogil:
     return v if v > 1 else 1
 
 
-def matmul(a, b, *, bint trans_a=False, bint trans_b=False, double alpha=1.0, double beta=0.0, out=None):
+def matmul(a, b, *, bint trans_a=False, bint trans_b=False, double alpha=1.0, double beta=0.0, out=None,
+           bint bf16=False):
     """out = alpha op(a) @ op(b) + beta out, op = transpose when trans_a / trans_b (no copies).
-    a, b: 2-D float32 or float64 of one dtype. beta != 0 needs out= (it scales out's contents)."""
+    a, b: 2-D float32 or float64 of one dtype. beta != 0 needs out= (it scales out's contents).
+    bf16: float32 operands rounded to bfloat16 and multiplied with float32 accumulation (ignored for
+    float64, as autocast ignores it)."""
     cdef cnp.ndarray A = arr_in(a, "a")
     cdef cnp.ndarray B = arr_in(b, "b")
     check_dtype(B, "b", A, "a")
@@ -145,13 +148,19 @@ def matmul(a, b, *, bint trans_a=False, bint trans_b=False, double alpha=1.0, do
             raise ValueError(f"out: expected shape ({M}, {N}), got {(<object>C).shape}")
         no_alias(C, "out", A, "a", False)
         no_alias(C, "out", B, "b", False)
-    cdef int dt = dtype_code(A, "a")
+    cdef int dt = product_code(A, "a", bf16)
     cdef const void *pa = cnp.PyArray_DATA(A)
     cdef const void *pb = cnp.PyArray_DATA(B)
     cdef void *pc = cnp.PyArray_DATA(C)
     with nogil:
         gemm_rm(dt, trans_a, trans_b, M, N, K, alpha, pa, _ld(ac), pb, _ld(bc), beta, pc, _ld(N))
     return C
+
+
+cdef int product_code(cnp.ndarray A, str name, bint bf16) except -1:
+    """The products' dtype code for A: FNN_BF16 where bf16 is asked for float32, else A's own."""
+    cdef int dt = dtype_code(A, name)
+    return FNN_BF16 if bf16 and dt == FNN_F32 else dt
 
 
 cdef int linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) except -1:
@@ -172,14 +181,15 @@ cdef int linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) excep
 
 cdef void linear_into(int dt, const void *px, const void *pw, const void *pb, void *py, int N, int I,
                       int O) noexcept nogil:
-    """y (N x O) = x (N x I) @ w.T (w: O x I) + b (O, or NULL), all C-contiguous and checked by the caller."""
+    """y (N x O) = x (N x I) @ w.T (w: O x I) + b (O, or NULL), all C-contiguous and checked by the caller.
+    dt: the products' code (FNN_BF16 for float32 arrays multiplied in bf16)."""
     if pb != NULL:
         repin()
         fnn_gemm_bias(dt, gemm_fn(dt), False, True, N, O, I, px, _ld(I), pw, _ld(I), py, _ld(O), pb,
                       gemm_threads(), get_ftz())
     else:
         if I == 0:
-            fnn_scale_(dt, py, <size_t>N * O, 0.0, 1)
+            fnn_scale_(array_code(dt), py, <size_t>N * O, 0.0, 1)
         gemm_rm(dt, False, True, N, O, I, 1.0, px, _ld(I), pw, _ld(I), 0.0, py, _ld(O))
 
 
@@ -191,13 +201,13 @@ cdef int linear_backward_into(int dt, const void *pg, const void *px, const void
     cdef int rc = 0
     if pdw != NULL:
         if N == 0 and not accumulate:
-            fnn_scale_(dt, pdw, <size_t>O * I, 0.0, 1)
+            fnn_scale_(array_code(dt), pdw, <size_t>O * I, 0.0, 1)
         gemm_rm(dt, True, False, O, I, N, 1.0, pg, _ld(O), px, _ld(I), beta, pdw, _ld(I))
     if pdb != NULL:
-        rc = fnn_channel_sum(dt, pg, pdb, N, O, 1, 1 if accumulate else 0, get_threads())
+        rc = fnn_channel_sum(array_code(dt), pg, pdb, N, O, 1, 1 if accumulate else 0, get_threads())
     if pdx != NULL:
         if O == 0:
-            fnn_scale_(dt, pdx, <size_t>N * I, 0.0, 1)
+            fnn_scale_(array_code(dt), pdx, <size_t>N * I, 0.0, 1)
         gemm_rm(dt, False, False, N, I, O, 1.0, pg, _ld(O), pw, _ld(I), 0.0, pdx, _ld(I))
     return rc
 

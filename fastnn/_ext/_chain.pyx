@@ -38,13 +38,13 @@ cdef inline bint _float(object x):
     return t == cnp.NPY_FLOAT32 or t == cnp.NPY_FLOAT64
 
 
-cdef tuple _fwd_linear(object m, object x):
+cdef tuple _fwd_linear(object m, object x, bint bf16):
     w, b = m.weight, m.bias
     wa = w._a
     if not _usable(x, wa) or cnp.PyArray_NDIM(<cnp.ndarray>x) < 1 or wa.size == 0 \
             or x.shape[cnp.PyArray_NDIM(<cnp.ndarray>x) - 1] != wa.shape[1]:
         return m._fwd(x)
-    return linear_fwd(x, wa, b._a if b is not None else None, <Workspace>m._ws)
+    return linear_fwd(x, wa, b._a if b is not None else None, <Workspace>m._ws, bf16)
 
 
 cdef object _bwd_linear(object m, object x, object g, bint need, bint accumulate):
@@ -57,8 +57,9 @@ cdef object _bwd_linear(object m, object x, object g, bint need, bint accumulate
 
 
 # ---- the chain ----
-def forward(mods, x):
-    """(y, contexts) of the layers `mods` (None entries skipped) applied in order to array x."""
+def forward(mods, x, bint bf16=False):
+    """(y, contexts) of the layers `mods` (None entries skipped) applied in order to array x; bf16: the
+    linear layers' products in bfloat16 (autocast's; other layers read autocast themselves)."""
     cdef list ctxs = []
     for m in mods:
         if m is None:
@@ -67,7 +68,7 @@ def forward(mods, x):
         if kind and "_fwd" in m.__dict__:
             kind = KIND_PY
         if kind == KIND_LINEAR:
-            x, c = _fwd_linear(m, x)
+            x, c = _fwd_linear(m, x, bf16)
         elif kind == KIND_UNARY:
             if _float(x):
                 op, a, b, from_output = m._kernel_args()

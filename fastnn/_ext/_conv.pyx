@@ -54,6 +54,7 @@ cdef int _setup(cnp.ndarray X, cnp.ndarray Wt, object stride, object padding, ob
     cdef cnp.npy_intp *wd = cnp.PyArray_DIMS(Wt)
     c.N, c.C, c.H, c.W = xd[0], xd[1], xd[2], xd[3]
     c.OC, c.KH, c.KW, c.groups = wd[0], wd[2], wd[3], groups
+    c.bf16 = 0
     if c.C % c.groups or c.OC % c.groups:
         raise ValueError(f"groups: in_channels ({c.C}) and out_channels ({c.OC}) must be divisible by groups "
                          f"({c.groups})")
@@ -92,9 +93,12 @@ def get_algorithm():
     return _ALGOS[fnn_conv_get_algorithm()]
 
 
-def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, groups=1, out=None):
+def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, groups=1, out=None,
+           bint bf16=False):
     """y (N, OC, OH, OW) = conv(x, weight) + bias: x (N, C, H, W), weight (OC, C / groups, KH, KW), bias (OC,)
-    or None; padding (top, bottom, left, right) of zeros. OH = (H + top + bottom - dh (KH - 1) - 1) // sh + 1."""
+    or None; padding (top, bottom, left, right) of zeros. OH = (H + top + bottom - dh (KH - 1) - 1) // sh + 1.
+    bf16: float32 operands' products in bfloat16 with float32 accumulation (depthwise convolutions, which
+    run no products, stay float32; float64 ignores it)."""
     cdef cnp.ndarray X = arr_in(x, "x")
     cdef cnp.ndarray Wt = arr_in(weight, "weight")
     cdef fnn_conv_t c
@@ -108,6 +112,7 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, 
     oshape = (c.N, c.OC, c.OH, c.OW)
     cdef cnp.ndarray Y = out_shaped(out, oshape, X, "x", ((X, "x"), (Wt, "weight"), (Bv, "bias")))
     cdef int dt = dtype_code(X, "x"), rc, nt = gemm_threads(), ftz = get_ftz()
+    c.bf16 = 1 if bf16 and dt == FNN_F32 else 0
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(Wt)
     cdef const void *pb = cnp.PyArray_DATA(Bv) if Bv is not None else NULL
@@ -121,9 +126,10 @@ def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, 
 
 def conv2d_backward(grad_out, x, weight, *, stride=1, padding=(0, 0, 0, 0), dilation=1, groups=1,
                     bint need_input_grad=True, bint need_weight_grad=True, bint need_bias_grad=True,
-                    grad_input=None, grad_weight=None, grad_bias=None, bint accumulate=False):
+                    grad_input=None, grad_weight=None, grad_bias=None, bint accumulate=False, bint bf16=False):
     """Gradients of conv2d: (grad_x or None, grad_weight or None, grad_bias or None). Into grad_weight= /
-    grad_bias= when given, added onto them with accumulate=True; grad_input is always overwritten."""
+    grad_bias= when given, added onto them with accumulate=True; grad_input is always overwritten. bf16:
+    the products in bfloat16, as conv2d's."""
     cdef cnp.ndarray X = arr_in(x, "x")
     cdef cnp.ndarray Wt = arr_in(weight, "weight")
     cdef fnn_conv_t c
@@ -160,6 +166,7 @@ def conv2d_backward(grad_out, x, weight, *, stride=1, padding=(0, 0, 0, 0), dila
             if a is not None:
                 no_alias(dX, "grad_input", a, nm, False)
     cdef int dt = dtype_code(X, "x"), rc = 0, rb = 0, nt = gemm_threads(), ftz = get_ftz()
+    c.bf16 = 1 if bf16 and dt == FNN_F32 else 0
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(Wt)
     cdef const void *pg = cnp.PyArray_DATA(G)

@@ -2,7 +2,7 @@
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
 cdef extern from "fastnn.h" nogil:
-    int FNN_F32, FNN_F64, FNN_OK, FNN_ENOMEM, FNN_EINDEX, FNN_EVALUE
+    int FNN_F32, FNN_F64, FNN_BF16, FNN_OK, FNN_ENOMEM, FNN_EINDEX, FNN_EVALUE
     int FNN_SIGMOID, FNN_TANH, FNN_RELU, FNN_LEAKY_RELU, FNN_ELU, FNN_SELU, FNN_GELU, FNN_GELU_TANH
     int FNN_SILU, FNN_SOFTPLUS, FNN_N_UNARY
     const char *fnn_unary_name(int op)
@@ -75,6 +75,7 @@ cdef extern from "fastnn.h" nogil:
     ctypedef struct fnn_conv_t:
         size_t N, C, H, W, OC, KH, KW, OH, OW, groups
         long sh, sw, ph, pw, dh, dw
+        int bf16
     void fnn_conv_set_algorithm(int algo)
     int fnn_conv_get_algorithm()
     int fnn_conv2d(int dtype, void *gemm, const fnn_conv_t *cv, const void *x, const void *w,

@@ -5,7 +5,7 @@ activations, nn.Dropout: their _fwd/_bwd), the functional API on tensors (F.line
 Tensor.relu) and the explicit chain (fastnn._ext._chain, which keeps only its loop). So the three paths
 are bitwise the same by construction.
 
-    linear_fwd(x, w, b, ws) -> (y, ctx)         linear_bwd(ctx, g, w, gw, gb, need_input_grad, accumulate, ws)
+    linear_fwd(x, w, b, ws, bf16) -> (y, ctx)   linear_bwd(ctx, g, w, gw, gb, need_input_grad, accumulate, ws)
     unary_fwd(op, a, b, from_output, x, ws)      unary_bwd(op, a, b, ctx, g, ws)
     dropout_fwd(p, seed, x, ws)                  dropout_bwd(ctx, g, ws)
 
@@ -20,7 +20,7 @@ from libc.stdint cimport uint64_t
 from fastnn._ext._csrc cimport *
 from fastnn._ext._common cimport arr_in, check_rc, dtype_code
 from fastnn._ext._runtime cimport get_threads
-from fastnn._ext._blas cimport linear_dims, linear_into, linear_backward_into
+from fastnn._ext._blas cimport linear_dims, linear_into, linear_backward_into, product_code
 
 cnp.import_array()
 
@@ -138,9 +138,10 @@ cdef inline int _into(object arr, str name, cnp.ndarray ref, tuple shape) except
 
 
 # ---- linear: y = x @ w.T + b ----
-cpdef tuple linear_fwd(object x, object w, object b, Workspace ws):
+cpdef tuple linear_fwd(object x, object w, object b, Workspace ws, bint bf16=False):
     """y = x @ w.T + b (w: (out, in) as PyTorch; b: (out,) or None) into a workspace array; the context
-    is x (backward reads it for the weight's gradient)."""
+    is x (backward reads it for the weight's gradient), or (x, True) when bf16 ran the products in
+    bfloat16 (float32 inputs only; the backward's products then run in bf16 too, as under autocast)."""
     cdef cnp.ndarray X = arr_in(x, "x"), W = arr_in(w, "weight"), B = None
     _same_dtype(X, "x", W, "weight")
     cdef int N, I, O
@@ -155,17 +156,18 @@ cpdef tuple linear_fwd(object x, object w, object b, Workspace ws):
     cdef const void *pw = cnp.PyArray_DATA(W)
     cdef const void *pb = cnp.PyArray_DATA(B) if B is not None else NULL
     cdef void *py = _data(y)
-    cdef int dt = dtype_code(X, "x")
+    cdef int dt = product_code(X, "x", bf16)
     with nogil:
         linear_into(dt, px, pw, pb, py, N, I, O)
-    return y, X
+    return y, ((X, True) if dt == FNN_BF16 else X)
 
 
 cpdef object linear_bwd(object ctx, object g, object w, object gw, object gb, bint need_input_grad,
                         bint accumulate, Workspace ws):
     """The input gradient (a workspace array, or None without need_input_grad); the weight's gradient
     into gw and the bias's into gb where they are not None: assigned, or added with accumulate."""
-    cdef cnp.ndarray X = arr_in(ctx, "x"), W = arr_in(w, "weight")
+    cdef bint bf16 = type(ctx) is tuple
+    cdef cnp.ndarray X = arr_in(ctx[0] if bf16 else ctx, "x"), W = arr_in(w, "weight")
     _same_dtype(W, "weight", X, "x")
     cdef int N, I, O
     linear_dims(X, W, &N, &I, &O)
@@ -181,7 +183,7 @@ cpdef object linear_bwd(object ctx, object g, object w, object gw, object gb, bi
     cdef const void *pg = cnp.PyArray_DATA(G)
     cdef const void *px = cnp.PyArray_DATA(X)
     cdef const void *pw = cnp.PyArray_DATA(W)
-    cdef int dt = dtype_code(X, "x"), rc
+    cdef int dt = product_code(X, "x", bf16), rc
     with nogil:
         rc = linear_backward_into(dt, pg, px, pw, pdx, pdw, pdb, N, I, O, accumulate)
     check_rc(rc)

@@ -5,6 +5,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .._autocast import products_bf16
 from .._workspace import chain_backward, chain_forward
 from ..tensor import Tensor, _wrap
 from .dropout import Dropout
@@ -108,7 +109,7 @@ class Sequential(_ModuleSequence, Module):
         return x
 
     def _fwd(self, x):
-        return chain_forward(self._modules.values(), x)
+        return chain_forward(self._modules.values(), x, products_bf16())
 
     def _bwd(self, ctxs, g, need_input_grad, accumulate=True):
         """Back through the layers in reverse. Without need_input_grad it stops at the lowest layer

@@ -7,6 +7,7 @@ import numpy as np
 
 from .._random import numpy_rng
 from . import init as _init
+from .._autocast import products_bf16
 from .._pairs import conv_bwd, conv_fwd, conv_pads, pad_index
 from .._pairs import tuple_arg as _tuple
 from .module import Module, layer_call
@@ -138,7 +139,7 @@ class _ConvNd(Module):
                              f"{', L' if nd == 1 else ', H, W'})")
         kw, maps = self._geometry(x.shape[2:])
         b = self.bias._a if self.bias is not None else None
-        return conv_fwd(x, w, b, kw, maps, nd, self._ws, self._name())
+        return conv_fwd(x, w, b, kw, maps, nd, self._ws, self._name(), products_bf16())
 
     def _bwd(self, ctx, g, need_input_grad, accumulate=True):
         w, b = self.weight, self.bias

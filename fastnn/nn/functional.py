@@ -11,6 +11,7 @@ import numpy as np
 from .. import ops
 from .._ext import _pairs as U
 from .. import _losses as L
+from .._autocast import products_bf16
 from .._autograd import Node, edge
 from .._losses import output_arg, reduction_arg
 from .._pairs import (adaptive_windows, avg_divisors, batch_norm_bwd, batch_norm_fwd, conv_bwd, conv_fwd,  # noqa: F401
@@ -226,9 +227,9 @@ def linear(input, weight, bias=None):
                            f"{w._a.shape[1]}x{w._a.shape[0]})")
     if bias is not None:
         b = _t(bias)
-        y, ctx = linear_fwd(a, w._a, b._a, _shared)
+        y, ctx = linear_fwd(a, w._a, b._a, _shared, products_bf16())
         return _out(y, _linear_bwd, (ctx, w._a, True), x, w, b)
-    y, ctx = linear_fwd(a, w._a, None, _shared)
+    y, ctx = linear_fwd(a, w._a, None, _shared, products_bf16())
     return _out(y, _linear_bwd, (ctx, w._a, False), x, w)
 
 
@@ -538,7 +539,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     else:
         kw = dict(stride=st, padding=pads[0] + pads[1], dilation=dl, groups=groups)
     b = None if bias is None else _t(bias)
-    y, c = conv_fwd(a, w._a, None if b is None else b._a, kw, None, nd, _shared, f"conv{nd}d")
+    y, c = conv_fwd(a, w._a, None if b is None else b._a, kw, None, nd, _shared, f"conv{nd}d", products_bf16())
     ctx = (c, w._a, b is not None)
     return _out(y, _conv_bwd, ctx, x, w, b) if b is not None else _out(y, _conv_bwd, ctx, x, w)
 

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from .._autocast import products_bf16
 from .._ext._pairs import linear_bwd, linear_fwd
 from .._random import numpy_rng
 from . import init as _init
@@ -105,7 +106,7 @@ class Linear(Module):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}\u2192{self.out_features}) got input of shape "
                              f"{x.shape}; expected (batch, {self.in_features})")
-        return linear_fwd(x, w, self.bias._a if self.bias is not None else None, self._ws)
+        return linear_fwd(x, w, self.bias._a if self.bias is not None else None, self._ws, products_bf16())
 
     def _bwd(self, x, g, need_input_grad, accumulate=True):
         w, b = self.weight, self.bias

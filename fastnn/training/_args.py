@@ -182,6 +182,18 @@ def has_batchnorm(model):
     return any(isinstance(m, _BatchNorm) for m in model.modules())
 
 
+_PRECISIONS = {"32": False, "32-true": False, "float32": False, "fp32": False, "bf16": True, "bf16-mixed": True,
+               "mixed_bfloat16": True}
+
+
+def precision_arg(precision):
+    """fit's precision: True for bfloat16 products (autocast), False for float32."""
+    key = str(precision) if isinstance(precision, (str, int)) and not isinstance(precision, bool) else None
+    if key not in _PRECISIONS:
+        raise ValueError(f"precision: expected one of {sorted(_PRECISIONS)}, got {precision!r}")
+    return _PRECISIONS[key]
+
+
 def scalars_arg(epochs, initial_epoch, batch_size, validation_split, clip_grad_norm, model, transform):
     """fit's plain arguments: (epochs, initial_epoch, batch_size)."""
     epochs = positive_int(epochs, "epochs")

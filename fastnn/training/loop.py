@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import _mpi, optim, regularizers
+from .._autocast import autocast
 from .._state import restore, snapshot
 from .._threads import ensure_single_pool, get_num_threads, set_num_threads, thread_status
 from ..utils.data import DataLoader, TensorDataset
@@ -192,7 +193,8 @@ def _loader_core(prefetch):
 
 def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=None, validation_split=0.0,
         scheduler=None, callbacks=(), metrics=("accuracy",), transform=None, clip_grad_norm=None, verbose=1,
-        seed=None, shuffle=True, prefetch=None, terminate_on_nan=True, distributed=None, initial_epoch=0):
+        seed=None, shuffle=True, prefetch=None, terminate_on_nan=True, distributed=None, initial_epoch=0,
+        precision="32"):
     """Train `model` on (X, y) for `epochs` epochs, Keras-style; returns the History.
 
     Parameters
@@ -252,6 +254,11 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
         scheduler) of a ``ModelCheckpoint`` file and its ``seed``, training resumes bit for bit as if it
         had never stopped: ``ck = fastnn.load_checkpoint(path)``, then ``fit(ck.model, ...,
         optimizer=ck.restore_optimizer(opt), seed=ck.seed, initial_epoch=ck.next_epoch)``.
+    precision : str, default "32"
+        ``"bf16"`` (or Lightning's ``"bf16-mixed"``, Keras' ``"mixed_bfloat16"``) trains and validates under
+        :class:`fastnn.autocast`: the products of linear layers and convolutions in bfloat16 with float32
+        accumulation, everything else -- and the weights -- in float32. It pays on large products (see
+        the performance guide); ``"32"`` (``"32-true"``, ``"float32"``) is plain float32.
 
     Returns
     -------
@@ -287,7 +294,7 @@ def fit(model, X, y, *, loss, optimizer, epochs, batch_size=32, validation_data=
     with _mpi.collective_region(together):
         run = _FitRun(model, X, y, loss, optimizer, epochs, batch_size, validation_data, validation_split, scheduler,
                       callbacks, metrics, transform, clip_grad_norm, verbose, seed, shuffle, prefetch,
-                      terminate_on_nan, distributed, initial_epoch)
+                      terminate_on_nan, distributed, initial_epoch, precision)
         return run.train()
 
 
@@ -296,7 +303,8 @@ class _FitRun:
 
     def __init__(self, model, X, y, loss, optimizer, epochs, batch_size, validation_data, validation_split,
                  scheduler, callbacks, metrics, transform, clip_grad_norm, verbose, seed, shuffle, prefetch,
-                 terminate_on_nan, distributed, initial_epoch):
+                 terminate_on_nan, distributed, initial_epoch, precision):
+        self.bf16 = _args.precision_arg(precision)
         epochs, initial_epoch, batch_size = _args.scalars_arg(epochs, initial_epoch, batch_size, validation_split,
                                                               clip_grad_norm, model, transform)
         loss_fn, metrics = loss_fn_arg(loss), metrics_arg(metrics)
@@ -355,7 +363,7 @@ class _FitRun:
         self.batch_cbs = [cb for cb in self.callbacks if type(cb).on_batch_end is not Callback.on_batch_end
                           and not (isinstance(cb, ProgressBar) and not cb.verbose)]
         prev = None
-        with _Interrupt() as intr, _loader_core(self.prefetch):
+        with _Interrupt() as intr, _loader_core(self.prefetch), autocast("cpu", enabled=self.bf16):
             for epoch in range(self.initial_epoch, self.epochs):
                 self.model.train()
                 snap = snapshot(self.model, self.optimizer)
