@@ -130,6 +130,8 @@ void fnn_gemm_serial(int dtype, void *fn, int ta, int tb, int M, int N, int K, d
 /* the instruction set fastnn's own products run on (4: x86-64-v4, 3: x86-64-v3, 0: the build's target)
  * and their float micro-tile */
 void fnn_gemm_describe(int *level, int *mr, int *nr);
+/* the path of bf16 products (FNN_BF16): 2 AVX512_BF16 (vdpbf16ps), 0 its emulation, bit for bit the same */
+int fnn_gemm_bf16_path(void);
 
 /* ---- conv (conv.c): 2-D convolution, NCHW, weight (OC, C / groups, KH, KW); a 1-D one is H = 1 ---- */
 typedef struct {

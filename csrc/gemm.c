@@ -172,6 +172,9 @@ void fnn_gemm_describe(int *level, int *mr, int *nr) {
   *level = fnn_gemm_level(), *mr = im->mr, *nr = im->nr;
 }
 
+/* The path bf16 products take: 2 AVX512_BF16's vdpbf16ps, 0 its emulation in float32 multiply-adds. */
+int fnn_gemm_bf16_path(void) { return fnn_bf16_level(); }
+
 /* Row-major op(A) op(B) as the kernels' P Q: strides of P(i, k) and Q(k, j). */
 static fnn_gemm_job fnn_gemm_job_of(int ta, int tb, int K, double alpha, const void *A, int lda,
                                     const void *B, int ldb, double beta, void *C, int ldc) {

@@ -70,9 +70,12 @@ class autocast:
         if not isinstance(enabled, (bool, np.bool_)):
             raise TypeError(f"autocast: enabled: expected a bool, got {enabled!r}")
         self.device = "cpu"
-        self.fast_dtype = bfloat16_dtype()
         self._enabled = bool(enabled)
         self._tokens = []
+
+    @property
+    def fast_dtype(self):
+        return bfloat16_dtype()
 
     def __enter__(self):
         self._tokens.append(_state.set(self._enabled))

@@ -34,6 +34,9 @@ def cmd_info(args):
     if k["backend"] == "fastnn":
         print(f"  matmul:        fastnn's own kernels, {k['isa']}, {k['tile']} float tiles, split over fastnn's "
               "threads")
+        bf = ("AVX512_BF16 (vdpbf16ps)" if k["bf16"] == "avx512_bf16" else
+              "emulated in float32 multiply-adds (no AVX512_BF16 here: slower than float32, same bits)")
+        print(f"  bf16 products: {bf}; no AMX path (fastnn.autocast / fit(precision='bf16'))")
     else:
         print("  matmul:        " + ("scipy's BLAS pinned to 1 thread, each product split over fastnn's threads"
                                    if _blas.get_split() else "BLAS threads its own products"))

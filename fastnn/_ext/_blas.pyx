@@ -81,10 +81,13 @@ _ISA = {4: "x86-64-v4 (AVX-512)", 3: "x86-64-v3 (AVX2+FMA)", 0: "the build's tar
 
 
 def kernel_info():
-    """What fastnn's own products run on: instruction set and float micro-tile (rows x columns)."""
+    """What fastnn's own products run on: instruction set and float micro-tile (rows x columns), and the
+    path of bf16 products ("avx512_bf16": vdpbf16ps; "emulated": float32 multiply-adds giving the same
+    bits)."""
     cdef int level, mr, nr
     fnn_gemm_describe(&level, &mr, &nr)
-    return {"backend": get_backend(), "isa": _ISA.get(level, str(level)), "tile": f"{mr}x{nr}"}
+    return {"backend": get_backend(), "isa": _ISA.get(level, str(level)), "tile": f"{mr}x{nr}",
+            "bf16": "avx512_bf16" if fnn_gemm_bf16_path() == 2 else "emulated"}
 
 
 cdef void *gemm_fn(int dt) noexcept nogil:

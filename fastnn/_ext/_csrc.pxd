@@ -71,6 +71,8 @@ cdef extern from "fastnn.h" nogil:
     int fnn_gemm_bias(int dtype, void *fn, int ta, int tb, int M, int N, int K, const void *A, int lda,
                       const void *B, int ldb, void *C, int ldc, const void *bias, int nt, int ftz)
     void fnn_gemm_describe(int *level, int *mr, int *nr)
+    int fnn_gemm_bf16_path()
+    int fnn_gemm_bf16_path()
 
     ctypedef struct fnn_conv_t:
         size_t N, C, H, W, OC, KH, KW, OH, OW, groups
