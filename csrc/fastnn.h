@@ -124,6 +124,13 @@ int fnn_gemm_ex(int dtype, void *fn, int ta, int tb, int M, int N, int K, double
 /* C = op(A) op(B) + bias, bias[j] added to column j (C is not read): a linear layer's forward */
 int fnn_gemm_bias(int dtype, void *fn, int ta, int tb, int M, int N, int K, const void *A, int lda,
                   const void *B, int ldb, void *C, int ldc, const void *bias, int nt, int ftz);
+/* op(B) (K x N) packed once into the panels the kernels read (bytes: fnn_gemm_packed_bytes, 0 where the
+ * kernels take none: bf16), and C = A op(B) + bias (bias may be NULL) reading it: the same bits as
+ * fnn_gemm_bias, without packing B per product (inference reuses a layer's weight). */
+size_t fnn_gemm_packed_bytes(int dtype, int N, int K);
+int fnn_gemm_pack_b(int dtype, int tb, int N, int K, const void *B, int ldb, void *out);
+int fnn_gemm_bias_pk(int dtype, int tb, int M, int N, int K, const void *A, int lda, const void *B, int ldb,
+                     const void *bpk, void *C, int ldc, const void *bias, int nt, int ftz);
 /* the product on the calling thread (the building block of the above and of the convolutions) */
 void fnn_gemm_serial(int dtype, void *fn, int ta, int tb, int M, int N, int K, double alpha,
                      const void *A, int lda, const void *B, int ldb, double beta, void *C, int ldc);

@@ -14,8 +14,9 @@
 
 typedef struct {
   const void *P, *Q, *bias; /* bias: one value per column of D, added once (beta = 0 only) */
+  const void *qpk;          /* or NULL: Q already packed (fnn_gemm_pack_b), npad columns a k-block row */
   void *D;
-  ptrdiff_t prs, pcs, qrs, qcs, ldd;
+  ptrdiff_t prs, pcs, qrs, qcs, ldd, npad;
   double alpha, beta;
   int K;
 } fnn_gemm_job;
@@ -24,6 +25,7 @@ typedef struct {
   int nr, mr, kcb;                              /* micro-tile columns and rows, k-block */
   size_t (*ws_bytes)(int rows);                 /* workspace of a tile with `rows` rows */
   void (*tile)(const fnn_gemm_job *, int m0, int m1, int n0, int n1, void *ws);
+  void (*pack)(const fnn_gemm_job *, int N, void *out); /* all of Q as tile reads it (NULL: none) */
 } fnn_gemm_impl;
 
 #if FNN_HAVE_CLONES
@@ -179,7 +181,7 @@ int fnn_gemm_bf16_path(void) { return fnn_bf16_level(); }
 static fnn_gemm_job fnn_gemm_job_of(int ta, int tb, int K, double alpha, const void *A, int lda,
                                     const void *B, int ldb, double beta, void *C, int ldc) {
   fnn_gemm_job g;
-  g.P = A, g.Q = B, g.D = C, g.bias = NULL;
+  g.P = A, g.Q = B, g.D = C, g.bias = NULL, g.qpk = NULL, g.npad = 0;
   g.prs = ta ? 1 : lda, g.pcs = ta ? lda : 1;
   g.qrs = tb ? 1 : ldb, g.qcs = tb ? ldb : 1;
   g.ldd = ldc, g.alpha = alpha, g.beta = beta, g.K = K;
@@ -269,22 +271,23 @@ int fnn_gemm(int dtype, void *fn, int ta, int tb, int M, int N, int K, double al
 
 /* The split of an M x N product: a team of gm x gn threads (gm row blocks, gn blocks of whole
  * column panels), chosen by a cost model in multiply-adds (measured on 2 cores, AVX-512): a thread's
- * padded tile, plus packing its columns of B (8 per element through transposes, 3 copied), plus
+ * padded tile, plus packing its columns of B (8 per element through transposes, 3 copied; none when
+ * packed beforehand), plus
  * ~3000 per row where two threads' column blocks meet in one cache line (numpy's arrays are 16-byte
  * aligned: false sharing, paid again each k-block), plus ~150k for starting a team at all. A team
  * never has threads with less than par_min multiply-adds. */
-static void fnn_gemm_grid(int M, int N, int K, int nt, double par_min, const fnn_gemm_impl *im, int qtrans,
+static void fnn_gemm_grid(int M, int N, int K, int nt, double par_min, const fnn_gemm_impl *im, double pack,
                           int *gm, int *gn) {
   int nr = im->nr, mr = im->mr, un = (N + nr - 1) / nr, um = (M + mr - 1) / mr;
   double work = (double)M * N * (K > 0 ? K : 1), nkb = (double)(K / im->kcb + 1);
-  double best = (double)um * mr * un * nr * (K + 16) + (double)K * un * nr * (qtrans ? 8 : 3);
+  double best = (double)um * mr * un * nr * (K + 16) + (double)K * un * nr * pack;
   *gm = 1, *gn = 1;
   for (int team = 2; team <= nt && work / team >= par_min; team++)
     for (int cn = 1; cn <= team && cn <= un; cn++) {
       int cm = team / cn;
       if (cm * cn != team || cm > um) continue;
       double rows = (double)((um + cm - 1) / cm * mr), cols = (double)((un + cn - 1) / cn * nr);
-      double cost = rows * cols * (K + 16) + (double)K * cols * (qtrans ? 8 : 3) +
+      double cost = rows * cols * (K + 16) + (double)K * cols * pack +
                     (cn > 1 ? rows * nkb * 3000.0 : 0.0) + 150000.0;
       if (cost < best * 0.98) best = cost, *gm = cm, *gn = cn;
     }
@@ -299,7 +302,7 @@ static void fnn_gemm_own(const fnn_gemm_job *jb, int dtype, int M, int N, int K,
   const fnn_gemm_impl *im = fnn_gemm_pick(dtype);
   fnn_gemm_job g = *jb;
   int gm = 1, gn = 1;
-  fnn_gemm_grid(M, N, K, nt, par_min, im, g.qrs == 1 && g.qcs != 1, &gm, &gn);
+  fnn_gemm_grid(M, N, K, nt, par_min, im, g.qpk ? 0.0 : (g.qrs == 1 && g.qcs != 1 ? 8.0 : 3.0), &gm, &gn);
   int team = gm * gn;
   int un = (N + im->nr - 1) / im->nr;
 #pragma omp parallel num_threads(team) if (team > 1)
@@ -338,6 +341,41 @@ int fnn_gemm_bias(int dtype, void *fn, int ta, int tb, int M, int N, int K, cons
   size_t es = dtype == FNN_F32 ? sizeof(float) : sizeof(double);
   for (int i = 0; i < M; i++) memcpy((char *)C + (size_t)i * ldc * es, bias, (size_t)N * es);
   return fnn_gemm(dtype, fn, ta, tb, M, N, K, 1.0, A, lda, B, ldb, 1.0, C, ldc, nt, ftz);
+}
+
+/* ---- packed weights: op(B) packed once into the panels the kernels read, for products that reuse it
+ * (inference: a layer's weight across calls). The packed product is bitwise the unpacked one. ---- */
+#define FNN_PACK_ALIGN(p) ((void *)(((uintptr_t)(p) + 63) & ~(uintptr_t)63))
+
+size_t fnn_gemm_packed_bytes(int dtype, int N, int K) {
+  const fnn_gemm_impl *im = fnn_gemm_pick(dtype);
+  if (!im->pack || N <= 0 || K <= 0) return 0;
+  size_t es = dtype == FNN_F64 ? sizeof(double) : sizeof(float);
+  return (size_t)((N + im->nr - 1) / im->nr) * im->nr * (size_t)K * es + 64;
+}
+
+int fnn_gemm_pack_b(int dtype, int tb, int N, int K, const void *B, int ldb, void *out) {
+  const fnn_gemm_impl *im = fnn_gemm_pick(dtype);
+  if (!im->pack || N <= 0 || K <= 0) return FNN_EVALUE;
+  fnn_gemm_job g = fnn_gemm_job_of(0, tb, K, 1.0, NULL, 1, B, ldb, 0.0, NULL, 1);
+  g.npad = (ptrdiff_t)((N + im->nr - 1) / im->nr) * im->nr;
+  im->pack(&g, N, FNN_PACK_ALIGN(out));
+  return FNN_OK;
+}
+
+/* C = A op(B) + bias (bias may be NULL) with op(B) also given packed (bpk from fnn_gemm_pack_b for the
+ * same dtype, tb, N, K and B, or NULL). */
+int fnn_gemm_bias_pk(int dtype, int tb, int M, int N, int K, const void *A, int lda, const void *B, int ldb,
+                     const void *bpk, void *C, int ldc, const void *bias, int nt, int ftz) {
+  if (M <= 0 || N <= 0) return FNN_OK;
+  const fnn_gemm_impl *im = fnn_gemm_pick(dtype);
+  fnn_gemm_job g = fnn_gemm_job_of(0, tb, K, 1.0, A, lda, B, ldb, 0.0, C, ldc);
+  g.bias = bias;
+  if (bpk && im->pack) g.qpk = FNN_PACK_ALIGN(bpk), g.npad = (ptrdiff_t)((N + im->nr - 1) / im->nr) * im->nr;
+  /* a packed product streams its weight from cache, and a team splits that stream: worth it from a
+   * quarter of the unpacked threshold (784 x 256 at batch 1: 10 us on one thread, 7 on two) */
+  fnn_gemm_own(&g, dtype, M, N, K, nt, ftz, g.qpk ? FNN_GEMM_PAR_MIN / 4 : FNN_GEMM_PAR_MIN);
+  return FNN_OK;
 }
 
 /* The BLAS path: blocks of the longer side whose size depends on the shape only (BLAS results

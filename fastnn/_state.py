@@ -4,6 +4,7 @@ written back into the parameters' current storage (nothing moves)."""
 import numpy as np
 
 from ._random import default_generator
+from ._tensor_base import wrote_raw
 
 
 def snapshot(model, optimizer=None, full=False):
@@ -28,6 +29,7 @@ def restore(model, optimizer, snap):
         p._a[...] = a
     for b, a in zip(model.buffers(), snap["buffers"]):
         b._a[...] = a
+    wrote_raw()
     if "grads" in snap:
         for p, g in zip(params, snap["grads"]):
             p._g[...] = g

@@ -88,6 +88,16 @@ def _bump(t):
     _counter(t)[0] += 1
 
 
+# Writes into parameters that bypass their version counters (``Parameter.data = ...``, load_state_dict,
+# fit's restore, vector_to_parameters) count here, so what is derived from a parameter's values --
+# Linear's packed weight for inference -- knows it must be derived again.
+raw_writes = [0]
+
+
+def wrote_raw():
+    raw_writes[0] += 1
+
+
 # ---- views: a tensor made by indexing, reshaping or transposing another shares its memory; an
 # in-place change through the view reaches the base (values and gradient history), as in PyTorch
 

@@ -178,3 +178,32 @@ def test_linear_bias_starts_the_chains(shape, dtype):
         np.testing.assert_allclose(ops.linear(x, w, b), want, **tol(dtype, 50))
     finally:
         _blas.set_backend("fastnn")
+
+
+# ---- packed weights (inference): the same bits without packing the weight per call ----
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows", [1, 2, 3, 5, 13, 16, 40])
+def test_packed_weight_products_are_the_unpacked_bits(rows, dtype):
+    from fastnn._ext import _pairs
+
+    ws = _pairs.Workspace()
+    rng = np.random.default_rng(rows)
+    for i, o in [(784, 256), (5, 700), (300, 33), (1000, 130), (7, 1)]:
+        x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((rows, i), (o, i), (o,)))
+        pk = _blas.pack_weight(w)
+        for bias in (b, None):
+            want = _pairs.linear_fwd(x, w, bias, ws)[0].copy()
+            for nt in (1, 2, 3):
+                with fastnn.set_num_threads(nt):
+                    np.testing.assert_array_equal(_pairs.linear_fwd(x, w, bias, ws, False, pk)[0], want)
+
+
+def test_packed_weight_of_another_shape_is_refused():
+    from fastnn._ext import _pairs
+
+    w = np.ones((8, 4), np.float32)
+    with pytest.raises(ValueError, match="packed"):
+        _pairs.linear_fwd(np.ones((1, 4), np.float32), w, None, _pairs.Workspace(), False,
+                          _blas.pack_weight(np.ones((4, 8), np.float32)))
+    with pytest.raises(ValueError, match="packed"):
+        _pairs.linear_fwd(np.ones((1, 4), np.float32), w, None, _pairs.Workspace(), False, np.zeros(3, np.uint8))

@@ -182,10 +182,39 @@ cdef int linear_dims(cnp.ndarray X, cnp.ndarray W, int *N, int *I, int *O) excep
     return 0
 
 
+cdef size_t packed_bytes(int dt, int O, int I) noexcept nogil:
+    """The size pack_weight gives a weight (O, I) of dtype code dt."""
+    return fnn_gemm_packed_bytes(dt, O, I)
+
+
+cpdef object pack_weight(object w):
+    """w (out, in), float32 or float64, packed into the panels fastnn's products read (a uint8 array), for
+    linear_into's pwk; None where they take none (the BLAS backend). Valid while w's values do not change."""
+    cdef cnp.ndarray W = arr_in(w, "weight")
+    if cnp.PyArray_NDIM(W) != 2:
+        raise ValueError(f"weight: expected shape (out_features, in_features), got {(<object>W).shape}")
+    cdef int dt = dtype_code(W, "weight")
+    cdef int O = _dim(cnp.PyArray_DIMS(W)[0], "weight"), I = _dim(cnp.PyArray_DIMS(W)[1], "weight")
+    cdef size_t nbytes = fnn_gemm_packed_bytes(dt, O, I)
+    if not _own or nbytes == 0:
+        return None
+    out = np.empty(nbytes, np.uint8)
+    cdef const void *pw = cnp.PyArray_DATA(W)
+    cdef void *po = cnp.PyArray_DATA(<cnp.ndarray>out)
+    with nogil:
+        fnn_gemm_pack_b(dt, 1, O, I, pw, I, po)
+    return out
+
+
 cdef void linear_into(int dt, const void *px, const void *pw, const void *pb, void *py, int N, int I,
-                      int O) noexcept nogil:
+                      int O, const void *pwk=NULL) noexcept nogil:
     """y (N x O) = x (N x I) @ w.T (w: O x I) + b (O, or NULL), all C-contiguous and checked by the caller.
-    dt: the products' code (FNN_BF16 for float32 arrays multiplied in bf16)."""
+    dt: the products' code (FNN_BF16 for float32 arrays multiplied in bf16); pwk: w packed (pack_weight)
+    or NULL -- the same bits, without packing w again."""
+    if pwk != NULL and gemm_fn(dt) == NULL and dt != FNN_BF16 and I > 0:
+        repin()
+        fnn_gemm_bias_pk(dt, 1, N, O, I, px, _ld(I), pw, _ld(I), pwk, py, _ld(O), pb, gemm_threads(), get_ftz())
+        return
     if pb != NULL:
         repin()
         fnn_gemm_bias(dt, gemm_fn(dt), False, True, N, O, I, px, _ld(I), pw, _ld(I), py, _ld(O), pb,

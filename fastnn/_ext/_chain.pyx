@@ -44,7 +44,7 @@ cdef tuple _fwd_linear(object m, object x, bint bf16):
     if not _usable(x, wa) or cnp.PyArray_NDIM(<cnp.ndarray>x) < 1 or wa.size == 0 \
             or x.shape[cnp.PyArray_NDIM(<cnp.ndarray>x) - 1] != wa.shape[1]:
         return m._fwd(x)
-    return linear_fwd(x, wa, b._a if b is not None else None, <Workspace>m._ws, bf16)
+    return linear_fwd(x, wa, b._a if b is not None else None, <Workspace>m._ws, bf16, None if bf16 else m._packed())
 
 
 cdef object _bwd_linear(object m, object x, object g, bint need, bint accumulate):

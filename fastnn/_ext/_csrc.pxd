@@ -72,6 +72,10 @@ cdef extern from "fastnn.h" nogil:
                       const void *B, int ldb, void *C, int ldc, const void *bias, int nt, int ftz)
     void fnn_gemm_describe(int *level, int *mr, int *nr)
     int fnn_gemm_bf16_path()
+    size_t fnn_gemm_packed_bytes(int dtype, int N, int K)
+    int fnn_gemm_pack_b(int dtype, int tb, int N, int K, const void *B, int ldb, void *out)
+    int fnn_gemm_bias_pk(int dtype, int tb, int M, int N, int K, const void *A, int lda, const void *B, int ldb,
+                         const void *bpk, void *C, int ldc, const void *bias, int nt, int ftz)
     int fnn_gemm_bf16_path()
 
     ctypedef struct fnn_conv_t:

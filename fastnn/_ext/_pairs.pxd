@@ -12,7 +12,7 @@ cdef class Workspace:
     cdef _evict(self, keep)
 
 
-cpdef tuple linear_fwd(object x, object w, object b, Workspace ws, bint bf16=*)
+cpdef tuple linear_fwd(object x, object w, object b, Workspace ws, bint bf16=*, object packed=*)
 cpdef object linear_bwd(object ctx, object g, object w, object gw, object gb, bint need_input_grad,
                         bint accumulate, Workspace ws)
 cpdef tuple unary_fwd(int op, double a, double b, bint from_output, object x, Workspace ws)

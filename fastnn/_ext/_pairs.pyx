@@ -20,7 +20,7 @@ from libc.stdint cimport uint64_t
 from fastnn._ext._csrc cimport *
 from fastnn._ext._common cimport arr_in, check_rc, dtype_code
 from fastnn._ext._runtime cimport get_threads
-from fastnn._ext._blas cimport linear_dims, linear_into, linear_backward_into, product_code
+from fastnn._ext._blas cimport linear_dims, linear_into, linear_backward_into, packed_bytes, product_code
 
 cnp.import_array()
 
@@ -138,10 +138,11 @@ cdef inline int _into(object arr, str name, cnp.ndarray ref, tuple shape) except
 
 
 # ---- linear: y = x @ w.T + b ----
-cpdef tuple linear_fwd(object x, object w, object b, Workspace ws, bint bf16=False):
+cpdef tuple linear_fwd(object x, object w, object b, Workspace ws, bint bf16=False, object packed=None):
     """y = x @ w.T + b (w: (out, in) as PyTorch; b: (out,) or None) into a workspace array; the context
     is x (backward reads it for the weight's gradient), or (x, True) when bf16 ran the products in
-    bfloat16 (float32 inputs only; the backward's products then run in bf16 too, as under autocast)."""
+    bfloat16 (float32 inputs only; the backward's products then run in bf16 too, as under autocast).
+    packed: w as _blas.pack_weight packed it (inference reuses it), or None."""
     cdef cnp.ndarray X = arr_in(x, "x"), W = arr_in(w, "weight"), B = None
     _same_dtype(X, "x", W, "weight")
     cdef int N, I, O
@@ -157,8 +158,14 @@ cpdef tuple linear_fwd(object x, object w, object b, Workspace ws, bint bf16=Fal
     cdef const void *pb = cnp.PyArray_DATA(B) if B is not None else NULL
     cdef void *py = _data(y)
     cdef int dt = product_code(X, "x", bf16)
+    cdef const void *pk = NULL
+    if packed is not None:  # its size proves it was packed for this shape and dtype
+        if type(packed) is not np.ndarray or (<object>packed).dtype != np.uint8 \
+                or <size_t>cnp.PyArray_NBYTES(<cnp.ndarray>packed) != packed_bytes(dt, O, I):
+            raise ValueError(f"packed: expected the weight {(<object>W).shape} as pack_weight packs it")
+        pk = cnp.PyArray_DATA(<cnp.ndarray>packed)
     with nogil:
-        linear_into(dt, px, pw, pb, py, N, I, O)
+        linear_into(dt, px, pw, pb, py, N, I, O, pk)
     return y, ((X, True) if dt == FNN_BF16 else X)
 
 

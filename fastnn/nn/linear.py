@@ -4,6 +4,9 @@ import math
 import numpy as np
 
 from .._autocast import products_bf16
+from .._autograd import _mode
+from .._tensor_base import raw_writes
+from .._ext._blas import pack_weight
 from .._ext._pairs import linear_bwd, linear_fwd
 from .._random import numpy_rng
 from . import init as _init
@@ -106,7 +109,24 @@ class Linear(Module):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}\u2192{self.out_features}) got input of shape "
                              f"{x.shape}; expected (batch, {self.in_features})")
-        return linear_fwd(x, w, self.bias._a if self.bias is not None else None, self._ws, products_bf16())
+        bf16 = products_bf16()
+        return linear_fwd(x, w, self.bias._a if self.bias is not None else None, self._ws, bf16,
+                          None if bf16 else self._packed())
+
+    def _packed(self):
+        """The weight packed for fastnn's products, for inference -- in eval mode under no_grad (or
+        inference_mode) -- kept across calls while the weight is the same array at the same version:
+        an optimizer step, an in-place op, ``.data =``, load_state_dict or train() / eval() make it pack again.
+        (Writes through ``weight.numpy()`` bypass version counters: call ``model.eval()`` after them.)
+        Saves repacking the whole weight on every call: a batch-1 product is mostly that."""
+        if self.training or _mode.enabled:
+            return None
+        w = self.weight
+        ver = (w._ver[0] if w._ver is not None else 0, raw_writes[0])
+        pk = self.__dict__.get("_pk")
+        if pk is None or pk[0] is not w._a or pk[1] != ver:
+            pk = self.__dict__["_pk"] = (w._a, ver, pack_weight(w._a))
+        return pk[2]
 
     def _bwd(self, x, g, need_input_grad, accumulate=True):
         w, b = self.weight, self.bias

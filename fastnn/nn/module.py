@@ -22,6 +22,7 @@ import numpy as np
 
 from .._workspace import Workspace
 from .._autograd import Node, _mode, deliver, edge
+from .._tensor_base import wrote_raw
 from ..tensor import Tensor, _arr, _check_device, _counter, _dtype, _saved, _wrap
 from .parameter import Parameter, generation, hooked, pack
 
@@ -336,6 +337,7 @@ class Module:
     def __getstate__(self):
         d = dict(self.__dict__)
         d["_ws"], d["_ctx"] = Workspace(), _NOCTX
+        d.pop("_pk", None)  # packed weights (Linear's, for inference) are rebuilt on use
         return d
 
     def __deepcopy__(self, memo):
@@ -373,6 +375,7 @@ class Module:
             raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
         for m in self.modules():
             m.__dict__["training"] = bool(mode)
+            m.__dict__.pop("_pk", None)  # packed weights re-read the parameters after train() / eval()
         return self
 
     def eval(self):
@@ -675,6 +678,7 @@ class Module:
             plan.append((dst, src))
         for dst, src in plan:
             np.copyto(dst, src, casting="unsafe")
+        wrote_raw()
         return IncompatibleKeys(missing, unexpected)
 
     # ---- architecture (what a checkpoint stores to rebuild the model) ----

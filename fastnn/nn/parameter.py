@@ -12,6 +12,7 @@ import copy
 import numpy as np
 
 from .._autograd import _Handle
+from .._tensor_base import wrote_raw
 from ..tensor import Tensor, _arr, _init_slots, _sum_to, _wrap
 
 _generation = [0]  # bumped whenever a parameter moves to a new arena
@@ -83,6 +84,9 @@ class Parameter(Tensor):
 
     @property
     def data(self):
+        """The values without autograd, sharing memory (and, as in PyTorch, not the version counter):
+        what is derived from them (packed weights) is derived again after writes through it."""
+        wrote_raw()
         return _wrap(self._a)
 
     @data.setter
@@ -95,6 +99,7 @@ class Parameter(Tensor):
         if v.dtype.kind not in "fiub":
             raise TypeError(f"Parameter.data: expected a numeric array, got dtype {v.dtype}")
         np.copyto(self._a, v, casting="unsafe")
+        wrote_raw()
 
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = bool(requires_grad)

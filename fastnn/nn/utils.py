@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import ops
+from .._tensor_base import wrote_raw
 from ..tensor import Tensor, _wrap
 from .parameter import Parameter, in_arena
 
@@ -96,3 +97,4 @@ def vector_to_parameters(vec, parameters):
         n = p._a.size
         p._a[...] = v[i:i + n].reshape(p._a.shape)
         i += n
+    wrote_raw()
