@@ -90,9 +90,9 @@ typedef struct {
 static inline uint32_t fnn_bf16_of(float f) {
   uint32_t u;
   memcpy(&u, &f, 4);
-  if ((u & 0x7f800000u) == 0) return (u >> 16) & 0x8000u;
-  if ((u & 0x7fffffffu) > 0x7f800000u) return (u >> 16) | 0x40u;
-  return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16; /* branch-free: the packing loops vectorize */
+  r = (u & 0x7f800000u) == 0 ? (u >> 16) & 0x8000u : r;
+  return (u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : r;
 }
 
 static inline float fnn_bf16_to(uint32_t h) {
