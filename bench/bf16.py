@@ -3,9 +3,10 @@ eager float32, torch.compile and PyTorch's CPU autocast to bf16, each engine and
 process, rounds interleaved; plus the 1024^3 product's rate in float32 and bf16 against the machine's
 measured bf16 peak (a register-only vdpbf16ps loop, bench/peak_bf16.c, built with the system's gcc).
 
-    python bench/bf16.py [--rounds 3] [--steps 30] [--only mlp1024,default,cnn,gemm] [--json bench/results/bf16.json]
+    python bench/bf16.py [--rounds 3] [--steps 30] [--only mlp1024,mlp256,default,cnn,gemm] [--json bench/results/bf16.json]
 
-Workloads (issue 27): a 784-1024-1024-10 ReLU MLP at batch 1024 (Adam); the course's default network
+Workloads (issue 27): a 784-1024-1024-10 ReLU MLP at batch 1024 (Adam); the course's 784-256-128-10 MLP at
+batch 1024 (Adam; "mlp256", the float32 bar against PyTorch eager); the course's default network
 (784-300-100-10, BatchNorm, ELU, dropout, SGD with Nesterov) at batch 128; a small CIFAR-style CNN
 (conv3x3 32-32, max-pool, conv3x3 64-64, max-pool, fc 256, fc 10; 3x32x32 inputs; Adam) at batch 64.
 Figures are samples/s of whole training steps (forward, loss, backward, update) on synthetic data,
@@ -21,12 +22,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENGINES = ["fastnn", "fastnn-bf16", "torch", "torch-compile", "torch-bf16"]
-WORKLOADS = {"mlp1024": 1024, "default": 128, "cnn": 64}
+WORKLOADS = {"mlp1024": 1024, "mlp256": 1024, "default": 128, "cnn": 64}
 
 
 def build(kind, L):
     if kind == "mlp1024":
         return L.Sequential(L.Linear(784, 1024), L.ReLU(), L.Linear(1024, 1024), L.ReLU(), L.Linear(1024, 10))
+    if kind == "mlp256":
+        return L.Sequential(L.Linear(784, 256), L.ReLU(), L.Linear(256, 128), L.ReLU(), L.Linear(128, 10))
     if kind == "default":
         return L.Sequential(L.Linear(784, 300), L.BatchNorm1d(300), L.ELU(), L.Dropout(0.2), L.Linear(300, 100),
                             L.BatchNorm1d(100), L.ELU(), L.Dropout(0.2), L.Linear(100, 10))
@@ -135,7 +138,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=30)
-    ap.add_argument("--only", default="mlp1024,default,cnn,gemm")
+    ap.add_argument("--only", default="mlp1024,mlp256,default,cnn,gemm")
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--json", default=None)
     ap.add_argument("--child", action="store_true")

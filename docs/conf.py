@@ -57,6 +57,7 @@ MODULES = [
     ("fastnn.metrics.functional", "torchmetrics' functional forms"),
     ("fastnn.jit", "Recording a model as a graph, saving and loading it (``torch.jit``'s names; not TorchScript)"),
     ("fastnn.onnx", "ONNX export (runs in onnxruntime and any ONNX runtime)"),
+    ("fastnn.amp", "Mixed precision: bfloat16 products under ``autocast`` (``torch.amp``)"),
     ("fastnn.augment", "Batch augmentation and normalization (what fit and DataLoader take as transform=)"),
     ("fastnn.training", "fit, evaluate, predict, callbacks, History, lr_find"),
     ("fastnn.checkpoint", "Checkpoint files"),
