@@ -3,7 +3,8 @@ eager float32, torch.compile and PyTorch's CPU autocast to bf16, each engine and
 process, rounds interleaved; plus the 1024^3 product's rate in float32 and bf16 against the machine's
 measured bf16 peak (a register-only vdpbf16ps loop, bench/peak_bf16.c, built with the system's gcc).
 
-    python bench/bf16.py [--rounds 3] [--steps 30] [--only mlp1024,mlp256,default,cnn,gemm] [--json bench/results/bf16.json]
+    python bench/bf16.py [--rounds 3] [--steps 30] [--only mlp1024,mlp256,default,cnn,gemm]
+                         [--json bench/results/bf16.json]
 
 Workloads (issue 27): a 784-1024-1024-10 ReLU MLP at batch 1024 (Adam); the course's 784-256-128-10 MLP at
 batch 1024 (Adam; "mlp256", the float32 bar against PyTorch eager); the course's default network
