@@ -78,13 +78,14 @@ def run_one(engine, kind, steps):
     model.train()
     for i in range(5 if engine != "torch-compile" else 8):
         step(i)
+    time.sleep(0.5)  # settle, as for the products
     t0 = time.perf_counter()
     for i in range(steps):
         step(i)
     return steps * batch / (time.perf_counter() - t0)
 
 
-def gemm_one(engine, n=1024, reps=9):
+def gemm_one(engine, n=1024, reps=25):
     """GFLOP/s of an n^3 product in this process (median of reps)."""
     import numpy as np
 
@@ -101,6 +102,8 @@ def gemm_one(engine, n=1024, reps=9):
         if engine.endswith("bf16"):
             A, B = A.bfloat16(), B.bfloat16()
         f = lambda: A @ B  # noqa: E731
+    f()
+    time.sleep(0.5)  # settle: the previous engine's process may still be leaving the cores
     f()
     ts = []
     for _ in range(reps):
