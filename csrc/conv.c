@@ -94,6 +94,8 @@ static void *fnn_thread_scratch(int which, size_t bytes) {
 #define FNN_WINO_UNIT_BYTES ((size_t)512 << 10)
 #define FNN_WINO_DW_UNIT_BYTES ((size_t)2 << 20)
 #define FNN_WINO_MIN_TILES 64
+/* tiles an output-transform pass handles at a time (its scratch: 8 rows of them on the stack) */
+#define FNN_WINO_JC 64
 #define FNN_WINO_MIN_UNITS 2
 
 typedef struct {
