@@ -239,3 +239,24 @@ def test_bf16_training_matches_float32_accuracy(kind):
         acc[prec] = float(np.mean(vals))
     assert acc["32"] > 0.85
     assert abs(acc["bf16"] - acc["32"]) <= 0.01, acc
+
+
+def test_bf16_convolutions_do_not_depend_on_threads():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 8, 12, 11)).astype(np.float32)
+    w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    w5 = rng.standard_normal((6, 8, 5, 5)).astype(np.float32)
+    g = rng.standard_normal((3, 16, 12, 11)).astype(np.float32)
+    with fastnn.set_num_threads(1):
+        want = [ops.conv2d(x, w, padding=(1, 1, 1, 1), bf16=True), ops.conv2d(x, w5, stride=2, bf16=True),
+                *ops.conv2d_backward(g, x, w, padding=(1, 1, 1, 1), bf16=True)]
+    for nt in (2, 3):
+        with fastnn.set_num_threads(nt):
+            got = [ops.conv2d(x, w, padding=(1, 1, 1, 1), bf16=True), ops.conv2d(x, w5, stride=2, bf16=True),
+                   *ops.conv2d_backward(g, x, w, padding=(1, 1, 1, 1), bf16=True)]
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    # bf16 rounding shows: not the float32 convolution, but within bf16's bound of it
+    f32 = ops.conv2d(x, w, padding=(1, 1, 1, 1))
+    assert not np.array_equal(want[0], f32)
+    np.testing.assert_allclose(want[0], f32, atol=0.1, rtol=0.05)
