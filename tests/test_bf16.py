@@ -260,3 +260,52 @@ def test_bf16_convolutions_do_not_depend_on_threads():
     f32 = ops.conv2d(x, w, padding=(1, 1, 1, 1))
     assert not np.array_equal(want[0], f32)
     np.testing.assert_allclose(want[0], f32, atol=0.1, rtol=0.05)
+
+
+@pytest.mark.filterwarnings("ignore:the loss is inf")
+def test_grad_scaler_matches_torch():
+    """fastnn.amp.GradScaler beside torch.amp.GradScaler("cpu"): the same scales, the same skipped step
+    (an inf gradient), the same parameters after growth_interval clean steps."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((3, 4)).astype(np.float32)
+    xs = [rng.standard_normal((5, 4)).astype(np.float32) for _ in range(6)]
+    xs[2][0, 0] = np.inf  # this step's gradient is not finite: skipped, the scale backs off
+
+    def run(T):
+        lin = T.nn.Linear(4, 3, bias=False)
+        with T.no_grad():
+            lin.weight.copy_(T.tensor(w0))
+        opt = T.optim.SGD(lin.parameters(), lr=0.1)
+        scaler = T.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=2)
+        scales = []
+        for x in xs:
+            opt.zero_grad()
+            loss = (lin(T.tensor(x)) ** 2).mean()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            scales.append(float(scaler.get_scale()))
+        return scales, lin.weight.detach().numpy().copy(), scaler.state_dict()["_growth_tracker"]
+
+    s_f, w_f, t_f = run(fastnn)
+    s_t, w_t, t_t = run(torch)
+    assert s_f == s_t and t_f == t_t
+    np.testing.assert_allclose(w_f, w_t, rtol=1e-5, atol=1e-6)
+    assert np.isfinite(w_f).all()
+
+
+def test_grad_scaler_disabled_and_checked():
+    lin = fastnn.nn.Linear(2, 1)
+    opt = fastnn.optim.SGD(lin.parameters(), lr=0.1)
+    off = fastnn.amp.GradScaler(enabled=False)
+    loss = lin(fastnn.ones(1, 2)).sum()
+    assert off.scale(loss) is loss and off.get_scale() == 1.0 and off.state_dict() == {}
+    on = fastnn.amp.GradScaler()
+    on.scale(loss).backward()
+    on.unscale_(opt)
+    with pytest.raises(RuntimeError, match="unscale_"):
+        on.unscale_(opt)
+    for bad in (dict(init_scale=-1.0), dict(growth_factor=0.5), dict(backoff_factor=1.5), dict(growth_interval=0)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            fastnn.amp.GradScaler(**bad)
