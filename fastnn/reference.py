@@ -17,9 +17,24 @@ def _out(res, out):
 
 
 # ---- matrix products ----
-def matmul(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None):
+def bf16_round(a):
+    """float32 values rounded to bfloat16 (nearest even; NaN kept, denormals to signed zero, as
+    vcvtneps2bf16), returned as float32: what fastnn's bf16 products multiply."""
+    u = np.ascontiguousarray(a, np.float32).view(np.uint32)
+    r = ((u + np.uint32(0x7FFF) + ((u >> 16) & 1)) >> 16) << 16
+    r = np.where((u & 0x7F800000) == 0, u & 0x80000000, r)
+    r = np.where((u & 0x7FFFFFFF) > 0x7F800000, u | 0x400000, r)
+    return r.astype(np.uint32).view(np.float32).reshape(np.shape(a))
+
+
+def matmul(a, b, *, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, out=None, bf16=False):
     a = a.T if trans_a else a
     b = b.T if trans_b else b
+    if bf16 and a.dtype == np.float32:  # the factors rounded (alpha with b, as the kernels scale it)
+        r = bf16_round(a).astype(np.float64) @ bf16_round(b * np.float32(alpha)).astype(np.float64)
+        if beta != 0.0:
+            r = r + beta * out
+        return _out(r.astype(a.dtype, copy=False), out)
     r = alpha * (a @ b)
     if beta != 0.0:
         r = r + beta * out
@@ -503,8 +518,12 @@ def _taps(xp, ky, kx, sh, sw, dh, dw, OH, OW):
     return xp[:, :, ky * dh:ky * dh + sh * (OH - 1) + 1:sh, kx * dw:kx * dw + sw * (OW - 1) + 1:sw]
 
 
-def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, groups=1, out=None):
-    """y[n, o] = sum over the group's channels c and taps (ky, kx) of w[o, c, ky, kx] x_padded[n, c, ...]."""
+def conv2d(x, weight, bias=None, *, stride=1, padding=(0, 0, 0, 0), dilation=1, groups=1, out=None, bf16=False):
+    """y[n, o] = sum over the group's channels c and taps (ky, kx) of w[o, c, ky, kx] x_padded[n, c, ...].
+    bf16: x and w rounded to bfloat16 first (fastnn's Winograd path rounds the transformed tiles
+    instead, so it agrees to bf16's error, not to float32's)."""
+    if bf16 and x.dtype == np.float32:
+        x, weight = bf16_round(x), bf16_round(weight)
     sh, sw, dh, dw, (pt, pb, pl, pr), OH, OW = _conv_geometry(x, weight, stride, padding, dilation)
     xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
     N, C = x.shape[:2]

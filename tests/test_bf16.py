@@ -309,3 +309,23 @@ def test_grad_scaler_disabled_and_checked():
     for bad in (dict(init_scale=-1.0), dict(growth_factor=0.5), dict(backoff_factor=1.5), dict(growth_interval=0)):
         with pytest.raises(ValueError, match=next(iter(bad))):
             fastnn.amp.GradScaler(**bad)
+
+
+def test_reference_twins_of_the_bf16_kernels():
+    from fastnn import reference as R
+
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal(1000) * np.exp(rng.uniform(-20, 20, 1000))).astype(np.float32)
+    x[:4] = [1e-40, -1e-40, np.inf, -0.0]
+    want = x.astype(BF16).astype(np.float32)
+    want[:2] = 0.0
+    np.testing.assert_array_equal(R.bf16_round(x), want)
+    a = rng.standard_normal((17, 40)).astype(np.float32)
+    b = rng.standard_normal((40, 9)).astype(np.float32)
+    scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64) * 2.0
+    got = ops.matmul(a, b, alpha=0.5, bf16=True)
+    assert np.all(np.abs(got - R.matmul(a, b, alpha=0.5, bf16=True)) <= 41 * 2.0 ** -24 * scale)
+    xi = rng.standard_normal((2, 8, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32)
+    np.testing.assert_allclose(ops.conv2d(xi, w, padding=(1, 1, 1, 1), bf16=True),
+                               R.conv2d(xi, w, padding=(1, 1, 1, 1), bf16=True), atol=0.15, rtol=0.02)
