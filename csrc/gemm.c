@@ -23,7 +23,7 @@ typedef struct {
 
 typedef struct {
   int nr, mr, kcb;                              /* micro-tile columns and rows, k-block */
-  size_t (*ws_bytes)(int rows);                 /* workspace of a tile with `rows` rows */
+  size_t (*ws_bytes)(int rows, int cols);       /* workspace of a rows x cols tile */
   void (*tile)(const fnn_gemm_job *, int m0, int m1, int n0, int n1, void *ws);
   void (*pack)(const fnn_gemm_job *, int N, void *out); /* all of Q as tile reads it (NULL: none) */
 } fnn_gemm_impl;
@@ -229,7 +229,7 @@ static void fnn_gemm_give(int slot, void *ws) {
 static void fnn_gemm_run_tile(const fnn_gemm_impl *im, const fnn_gemm_job *g, int m0, int m1, int n0,
                               int n1) {
   void *ws;
-  int slot = fnn_gemm_take(im->ws_bytes(m1 - m0), &ws);
+  int slot = fnn_gemm_take(im->ws_bytes(m1 - m0, n1 - n0), &ws);
   im->tile(g, m0, m1, n0, n1, ws);
   fnn_gemm_give(slot, ws);
 }
